@@ -1,0 +1,73 @@
+"""Engines configured the same way for the repositories, the migrations and the tests."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, Engine, make_url
+
+# Big JSON payloads (16 MB and more) must reach MySQL in one packet; the server's own
+# max_allowed_packet must be raised to match (see the README).
+MYSQL_MAX_PACKET = 1024 * 1024 * 1024
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, Enum):
+        return value.value
+    if hasattr(value, "model_dump"):
+        return value.model_dump(mode="json")
+    raise TypeError(f"value of type {type(value).__name__} cannot be stored as JSON: {value!r}")
+
+
+def json_dumps(value: Any) -> str:
+    # NaN is not JSON; refusing it keeps every dialect's JSON column readable.
+    return json.dumps(value, default=_default, ensure_ascii=False, allow_nan=False)
+
+
+# \u0000 preceded by an even number of backslashes is an escaped NUL, not an escaped backslash.
+_ESCAPED_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
+
+
+def json_dumps_postgres(value: Any) -> str:
+    document = json_dumps(value)
+    # PostgreSQL text and JSONB cannot hold U+0000; say so instead of a driver escape error.
+    if "\\u0000" in document and _ESCAPED_NUL.search(document):
+        raise ValueError("JSON value contains the character U+0000 (NUL), which PostgreSQL cannot store")
+    return document
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")  # runs cascade with their session
+    cursor.execute("PRAGMA busy_timeout = 30000")
+    cursor.execute("PRAGMA journal_mode = WAL")  # readers never block the writer
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.close()
+
+
+def create_engine(url: str | URL, **kwargs: Any) -> Engine:
+    """``sqlalchemy.create_engine`` with this project's per-dialect settings."""
+    url = make_url(url)
+    backend = url.get_backend_name()
+    kwargs.setdefault("json_serializer", json_dumps_postgres if backend == "postgresql" else json_dumps)
+    connect_args: dict[str, Any] = dict(kwargs.pop("connect_args", {}))
+    if backend == "mysql" or backend == "mariadb":
+        connect_args.setdefault("charset", "utf8mb4")
+        connect_args.setdefault("max_allowed_packet", MYSQL_MAX_PACKET)
+        kwargs.setdefault("pool_recycle", 3600)
+    if backend != "sqlite":
+        kwargs.setdefault("pool_pre_ping", True)
+    engine = sa.create_engine(url, connect_args=connect_args, **kwargs)
+    if backend == "sqlite":
+        sa.event.listen(engine, "connect", _on_sqlite_connect)
+    return engine

@@ -1,0 +1,71 @@
+"""Knowledge contents (what agno's Knowledge tracks) and their embedded chunks."""
+
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+from sqlalchemy import BigInteger, Index, Integer
+from sqlmodel import Field
+
+from agno_models.base import AgnoTable
+from agno_models.types import Embedding, UTCDateTime, id_string, json_type, kind_string, long_text, name_string
+
+
+class KnowledgeContent(AgnoTable, table=True):
+    """One piece of content added to a knowledge base (a file, a URL, a text)."""
+
+    __tablename__ = "agno_knowledge"
+    __table_args__ = (
+        # The list query: WHERE (user_id = :uid OR user_id IS NULL) AND linked_to = :name.
+        Index(None, "user_id", "linked_to"),
+    )
+
+    id: str = Field(primary_key=True, sa_type=id_string())
+    name: str = Field(sa_type=name_string())
+    description: str = Field(sa_type=long_text())
+    metadata_: dict[str, Any] | None = Field(default=None, sa_type=json_type(), sa_column_kwargs={"name": "metadata"})
+    type: str | None = Field(default=None, sa_type=kind_string())
+    size: int | None = Field(default=None, sa_type=BigInteger)
+    linked_to: str | None = Field(default=None, sa_type=id_string())
+    access_count: int | None = Field(default=None, sa_type=BigInteger)
+    status: str | None = Field(default=None, sa_type=kind_string())
+    status_message: str | None = Field(default=None, sa_type=long_text())
+    created_at: int | None = Field(default=None, sa_type=BigInteger)
+    updated_at: int | None = Field(default=None, sa_type=BigInteger)
+    external_id: str | None = Field(default=None, sa_type=id_string())
+    # Uploader; NULL means shared with every user.
+    user_id: str | None = Field(default=None, sa_type=id_string())
+
+
+class KnowledgeEmbedding(AgnoTable, table=True):
+    """A chunk of a knowledge base with its embedding.
+
+    agno's PgVector makes one table per knowledge base. Here every base shares one migrated table,
+    keyed by ``knowledge_base`` (agno's ``table_name``), so the schema stays under Alembic; each
+    base records its ``dimensions`` and gets its own partial vector index from the vector store.
+    """
+
+    __tablename__ = "agno_knowledge_embeddings"
+    __table_args__ = (
+        Index(None, "knowledge_base", "content_hash"),
+        Index(None, "knowledge_base", "content_id"),
+        Index(None, "knowledge_base", "name"),
+        Index(None, "knowledge_base", "user_id"),
+    )
+
+    knowledge_base: str = Field(primary_key=True, sa_type=id_string())
+    id: str = Field(primary_key=True, sa_type=id_string())
+    name: str | None = Field(default=None, sa_type=name_string())
+    meta_data: dict[str, Any] | None = Field(default=None, sa_type=json_type())
+    filters: dict[str, Any] | None = Field(default=None, sa_type=json_type())
+    content: str | None = Field(default=None, sa_type=long_text())
+    dimensions: int = Field(sa_type=Integer)
+    embedding: np.ndarray | None = Field(default=None, sa_type=Embedding())
+    usage: dict[str, Any] | None = Field(default=None, sa_type=json_type())
+    content_hash: str | None = Field(default=None, sa_type=id_string())
+    content_id: str | None = Field(default=None, sa_type=id_string())
+    user_id: str | None = Field(default=None, sa_type=id_string())
+    created_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+    updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
+
+    model_config = {"arbitrary_types_allowed": True}  # type: ignore[assignment]

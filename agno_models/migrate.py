@@ -1,0 +1,174 @@
+"""Run the packaged Alembic migrations from code or from the ``agno-models`` command.
+
+The migrations ship inside the wheel (as ``agno_models.migrations``), so an installed package can
+bring a database to head without the source tree. From a checkout, ``alembic upgrade head`` at the
+repository root runs the very same scripts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command, context
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+from agno_models.engine import create_engine
+from agno_models.layout import DEFAULT_NAMES, TableNames
+
+DEFAULT_URL = "sqlite:///agno.db"
+
+
+class MissingExtensionError(RuntimeError):
+    """The PostgreSQL server lacks an extension the schema needs."""
+
+
+def script_location() -> str:
+    """The migrations folder: the packaged copy when installed, else the checkout's."""
+    checkout = Path(__file__).resolve().parent.parent / "migrations"
+    if (checkout / "env.py").is_file():
+        return str(checkout)
+    from importlib.resources import files
+
+    return str(files("agno_models.migrations"))
+
+
+def database_url(explicit: str | None = None) -> str:
+    """``explicit``, else ``DATABASE_URL``, else the embedded default ``sqlite:///agno.db``."""
+    return explicit or os.environ.get("DATABASE_URL") or DEFAULT_URL
+
+
+def alembic_config(
+    *,
+    url: str | None = None,
+    connection: Connection | None = None,
+    schema: str | None = None,
+    names: TableNames = DEFAULT_NAMES,
+) -> Config:
+    config = Config()
+    config.set_main_option("script_location", script_location())
+    config.set_main_option("sqlalchemy.url", database_url(url).replace("%", "%%"))
+    config.attributes["connection"] = connection
+    config.attributes["schema"] = schema
+    config.attributes["table_names"] = names
+    return config
+
+
+@contextmanager
+def _config(url: str | None, connection: Connection | None, schema: str | None, names: TableNames) -> Iterator[Config]:
+    if connection is not None:
+        yield alembic_config(connection=connection, schema=schema, names=names)
+        return
+    engine = create_engine(database_url(url))
+    try:
+        with engine.connect() as conn:
+            yield alembic_config(connection=conn, schema=schema, names=names)
+    finally:
+        engine.dispose()
+
+
+def upgrade(
+    url: str | None = None,
+    *,
+    connection: Connection | None = None,
+    revision: str = "head",
+    schema: str | None = None,
+    names: TableNames = DEFAULT_NAMES,
+) -> None:
+    """Bring the database to ``revision`` (default: head)."""
+    with _config(url, connection, schema, names) as config:
+        command.upgrade(config, revision)
+
+
+def downgrade(
+    url: str | None = None,
+    *,
+    connection: Connection | None = None,
+    revision: str,
+    schema: str | None = None,
+    names: TableNames = DEFAULT_NAMES,
+) -> None:
+    with _config(url, connection, schema, names) as config:
+        command.downgrade(config, revision)
+
+
+def head_revision() -> str:
+    heads = ScriptDirectory(script_location()).get_heads()
+    if len(heads) != 1:
+        raise RuntimeError(f"the migration history must have exactly one head, found {heads}")
+    return heads[0]
+
+
+def current_revision(connection: Connection, *, schema: str | None = None, names: TableNames = DEFAULT_NAMES) -> str | None:
+    """The revision the database is at, or None when it was never migrated."""
+    ctx = MigrationContext.configure(
+        connection, opts={"version_table": names.version_table, "version_table_schema": schema}
+    )
+    return ctx.get_current_revision()
+
+
+# --- helpers for the revision scripts -------------------------------------------------------
+
+
+def names_in_context() -> TableNames:
+    """The table names the running migration applies to (set by ``env.py``)."""
+    names = context.config.attributes.get("table_names")
+    return names if isinstance(names, TableNames) else DEFAULT_NAMES
+
+
+def require_postgres_extension(connection: Connection, name: str, *, package_hint: str) -> None:
+    """Create ``name`` if the server has it; otherwise stop before anything is created."""
+    available = connection.execute(
+        text("SELECT 1 FROM pg_available_extensions WHERE name = :name"), {"name": name}
+    ).scalar()
+    if not available:
+        raise MissingExtensionError(
+            f"PostgreSQL extension '{name}' is not available on this server, and the agno-models schema "
+            f"needs it. Install it on the database server ({package_hint}) or use a server that ships it, "
+            "then run `alembic upgrade head` again. Nothing was created."
+        )
+    connection.execute(text(f'CREATE EXTENSION IF NOT EXISTS "{name}"'))
+
+
+# --- command line -----------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="agno-models", description="Manage an agno-models database schema.")
+    parser.add_argument("--url", help=f"database URL (default: $DATABASE_URL or {DEFAULT_URL})")
+    parser.add_argument("--schema", help="PostgreSQL schema / MySQL database to use (default: the URL's)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    up = sub.add_parser("upgrade", help="migrate to a revision (default head)")
+    up.add_argument("revision", nargs="?", default="head")
+    down = sub.add_parser("downgrade", help="migrate down to a revision")
+    down.add_argument("revision")
+    sub.add_parser("current", help="print the database's revision")
+    sub.add_parser("heads", help="print the newest revision shipped")
+    args = parser.parse_args(argv)
+
+    if args.command == "upgrade":
+        upgrade(args.url, revision=args.revision, schema=args.schema)
+    elif args.command == "downgrade":
+        downgrade(args.url, revision=args.revision, schema=args.schema)
+    elif args.command == "heads":
+        print(head_revision())
+    else:
+        engine = create_engine(database_url(args.url))
+        try:
+            with engine.connect() as conn:
+                print(current_revision(conn, schema=args.schema) or "(not migrated)")
+        finally:
+            engine.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

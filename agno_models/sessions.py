@@ -1,0 +1,61 @@
+"""Sessions (agent, team, workflow) and their runs, one row per run."""
+
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, UniqueConstraint
+from sqlmodel import Field
+
+from agno_models.base import AgnoTable
+from agno_models.types import id_string, json_type, kind_string
+
+
+class AgnoSession(AgnoTable, table=True):
+    """agno's session row. Runs live in ``agno_runs``; ``summary`` holds the session summary."""
+
+    __tablename__ = "agno_sessions"
+    __table_args__ = (
+        # get_sessions: by user newest first, and by type newest first.
+        Index(None, "user_id", "created_at"),
+        Index(None, "session_type", "created_at"),
+    )
+
+    session_id: str = Field(primary_key=True, sa_type=id_string())
+    session_type: str = Field(sa_type=kind_string())
+    agent_id: str | None = Field(default=None, sa_type=id_string(), index=True)
+    team_id: str | None = Field(default=None, sa_type=id_string(), index=True)
+    workflow_id: str | None = Field(default=None, sa_type=id_string(), index=True)
+    user_id: str | None = Field(default=None, sa_type=id_string())
+    session_data: dict[str, Any] | None = Field(default=None, sa_type=json_type())
+    agent_data: dict[str, Any] | None = Field(default=None, sa_type=json_type())
+    team_data: dict[str, Any] | None = Field(default=None, sa_type=json_type())
+    workflow_data: dict[str, Any] | None = Field(default=None, sa_type=json_type())
+    metadata_: dict[str, Any] | None = Field(default=None, sa_type=json_type(), sa_column_kwargs={"name": "metadata"})
+    summary: dict[str, Any] | None = Field(default=None, sa_type=json_type())
+    created_at: int = Field(sa_type=BigInteger, index=True)
+    updated_at: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class AgnoRun(AgnoTable, table=True):
+    """One agent, team or workflow run; ``run_data`` is agno's full run dict."""
+
+    __tablename__ = "agno_runs"
+    __table_args__ = (
+        # Serves "runs of a session in order" and makes a duplicate run_index impossible.
+        UniqueConstraint("session_id", "run_index"),
+    )
+
+    run_id: str = Field(primary_key=True, sa_type=id_string())
+    session_id: str = Field(
+        sa_column=Column(id_string(), ForeignKey("agno_sessions.session_id", ondelete="CASCADE"), nullable=False)
+    )
+    run_type: str = Field(sa_type=kind_string(), index=True)
+    agent_id: str | None = Field(default=None, sa_type=id_string(), index=True)
+    team_id: str | None = Field(default=None, sa_type=id_string(), index=True)
+    workflow_id: str | None = Field(default=None, sa_type=id_string(), index=True)
+    user_id: str | None = Field(default=None, sa_type=id_string(), index=True)
+    parent_run_id: str | None = Field(default=None, sa_type=id_string(), index=True)
+    status: str | None = Field(default=None, sa_type=kind_string(), index=True)
+    run_index: int | None = Field(default=None, sa_type=BigInteger)
+    run_data: dict[str, Any] = Field(sa_type=json_type())
+    created_at: int = Field(sa_type=BigInteger, index=True)
+    updated_at: int | None = Field(default=None, sa_type=BigInteger)

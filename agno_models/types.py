@@ -1,0 +1,122 @@
+"""Column types that hide dialect differences, so each model is written once.
+
+- JSON is JSONB on PostgreSQL and JSON elsewhere. SQL NULL (not JSON ``null``) is stored for
+  ``None`` so ``IS NULL`` filters work. MySQL's JSON holds up to ``max_allowed_packet``; on
+  MariaDB it is a LONGTEXT with a validity check, so 16 MB payloads fit everywhere.
+- Free text is TEXT, LONGTEXT on MySQL (plain TEXT stops at 64 KB there).
+- Indexed strings carry explicit lengths: MySQL indexes at most 3072 bytes per key and utf8mb4
+  needs 4 bytes a character, so a 128-character id costs 512 bytes and even a four-column key
+  of ids stays within the limit.
+- Embeddings are pgvector ``vector`` on PostgreSQL and packed little-endian float32 bytes
+  elsewhere, read back as NumPy float32 arrays on every dialect.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from pgvector.sqlalchemy import VECTOR
+from sqlalchemy import JSON, DateTime, LargeBinary, String, Text
+from sqlalchemy.dialects import mysql, postgresql
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+ID_LENGTH = 128  # ids, user ids, component ids
+NAME_LENGTH = 255  # human-readable names, endpoints
+KIND_LENGTH = 50  # enum-like values: types, statuses
+TIMESTAMP_TEXT_LENGTH = 128  # ISO-8601 strings agno keeps for traces
+
+_MYSQL = ("mysql", "mariadb")
+
+
+def json_type() -> TypeEngine[Any]:
+    """JSON document column: JSONB on PostgreSQL, JSON elsewhere; ``None`` is SQL NULL."""
+    return JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True), "postgresql")
+
+
+def long_text() -> TypeEngine[str]:
+    """Unbounded text: TEXT, or LONGTEXT on MySQL/MariaDB."""
+    return Text().with_variant(mysql.LONGTEXT(), *_MYSQL)
+
+
+def id_string() -> String:
+    return String(ID_LENGTH)
+
+
+def name_string() -> String:
+    return String(NAME_LENGTH)
+
+
+def kind_string() -> String:
+    return String(KIND_LENGTH)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC timestamp on every dialect.
+
+    PostgreSQL keeps ``timestamptz``; MySQL and SQLite have no zone, so UTC is stored naive (with
+    microseconds on MySQL) and made aware again on the way out. Naive input is refused rather
+    than guessed at.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name in _MYSQL:
+            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
+        return dialect.type_descriptor(DateTime(timezone=True))
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"timestamp {value.isoformat()} has no time zone; pass an aware datetime")
+        value = value.astimezone(UTC)
+        return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Embedding(TypeDecorator[np.ndarray]):
+    """A float32 vector: pgvector ``vector`` (dimension left open) on PostgreSQL, bytes elsewhere.
+
+    The dimension is not part of the type: one migrated table holds several knowledge bases of
+    different dimensions, each checked and indexed by the vector store. Non-finite values are
+    rejected here so no dialect can store a NaN that would poison distance computations.
+    """
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(VECTOR())
+        return dialect.type_descriptor(LargeBinary())
+
+    def process_bind_param(self, value: Sequence[float] | np.ndarray | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        array = np.asarray(value, dtype=np.float32)
+        if array.ndim != 1 or array.size == 0:
+            raise ValueError(f"an embedding must be a non-empty 1-D vector, got shape {array.shape}")
+        if not np.isfinite(array).all():
+            bad = next(i for i, x in enumerate(array.tolist()) if not math.isfinite(x))
+            raise ValueError(f"embedding value at position {bad} is {array[bad]}; only finite numbers can be stored")
+        if dialect.name == "postgresql":
+            return array
+        return array.astype("<f4").tobytes()
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> np.ndarray | None:
+        if value is None:
+            return None
+        if dialect.name == "postgresql":
+            return np.asarray(value, dtype=np.float32)
+        return np.frombuffer(value, dtype="<f4").copy()

@@ -1,0 +1,144 @@
+"""Alembic environment shared by every dialect and by packaged and checkout runs.
+
+URL: the connection handed over by ``agno_models.migrate``; else ``-x url=...``; else
+``DATABASE_URL``; else the embedded default ``sqlite:///agno.db``.
+Options (``-x key=value``): ``schema`` (PostgreSQL schema or MySQL database) and ``tables``
+(``sessions:my_sessions,runs:my_runs`` to migrate a renamed table set).
+"""
+
+from __future__ import annotations
+
+from logging.config import fileConfig
+from typing import Any
+
+from alembic import context
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.types import JSON, TypeEngine
+
+from agno_models.engine import create_engine
+from agno_models.layout import DEFAULT_NAMES, TableNames, metadata_for
+from agno_models.migrate import current_revision, database_url
+
+config = context.config
+if config.config_file_name is not None:  # the alembic CLI; programmatic runs keep their logging
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+x_args = context.get_x_argument(as_dictionary=True)
+
+
+def _names() -> TableNames:
+    names = config.attributes.get("table_names")
+    if isinstance(names, TableNames):
+        return names
+    raw = x_args.get("tables")
+    if not raw:
+        return DEFAULT_NAMES
+    pairs = dict(item.split(":", 1) for item in raw.split(",") if item)
+    return TableNames.from_mapping(pairs)
+
+
+names = _names()
+schema: str | None = config.attributes.get("schema") or x_args.get("schema")
+config.attributes["table_names"] = names  # read by the revision scripts
+
+
+def _compare_type(
+    ctx: Any, inspected_column: Any, metadata_column: Any, inspected_type: TypeEngine[Any], metadata_type: TypeEngine[Any]
+) -> bool | None:
+    # MariaDB stores JSON as LONGTEXT with a json_valid() check, so reflection cannot tell them apart.
+    dialect = ctx.dialect
+    if dialect.name in ("mysql", "mariadb") and getattr(dialect, "is_mariadb", False):
+        impl = metadata_type.dialect_impl(dialect)
+        if isinstance(impl, JSON) and inspected_type.__class__.__name__ == "LONGTEXT":
+            return False
+    return None  # Alembic's own comparison
+
+
+def _include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    # Compare only this set's tables: the database may hold the user's own tables or other sets.
+    return type_ != "table" or name in names.as_dict().values()
+
+
+def _enter_schema(connection: Connection, schema: str) -> None:
+    """PostgreSQL: create ``schema`` and point unqualified names at it."""
+    connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    # Keep public reachable: the pgvector type usually lives there.
+    connection.execute(text(f'SET search_path TO "{schema}", public'))
+    connection.commit()
+
+
+def _refuse_foreign_tables(connection: Connection, schema: str | None) -> None:
+    """A table set owns its tables: refuse to start over tables some other history created."""
+    if current_revision(connection, schema=schema, names=names) is not None:
+        return
+    taken = sorted(set(names.as_dict().values()) & set(inspect(connection).get_table_names(schema=schema)))
+    if taken:
+        raise RuntimeError(
+            f"table(s) {', '.join(taken)} already exist but are not tracked by this table set's version table "
+            f"{names.version_table!r}. Another agno-models table set (or agno itself) owns them: give this set "
+            "names of its own, or use the names of the set that created them."
+        )
+
+
+def run_migrations(connection: Connection, schema: str | None) -> None:
+    if schema is not None:
+        _enter_schema(connection, schema)
+    _refuse_foreign_tables(connection, schema)
+    context.configure(
+        connection=connection,
+        target_metadata=metadata_for(names),
+        version_table=names.version_table,
+        version_table_schema=schema,
+        render_as_batch=connection.dialect.name == "sqlite",  # SQLite cannot ALTER most things
+        transaction_per_migration=True,
+        compare_type=_compare_type,
+        include_name=_include_name,
+    )
+    context.run_migrations()
+
+
+def run_on(connection: Connection) -> None:
+    dialect = connection.dialect.name
+    if schema is None or dialect == "postgresql":
+        run_migrations(connection, schema)
+    elif dialect in ("mysql", "mariadb"):
+        # A MySQL schema is a database, and reflection only sees the one connected to: migrate
+        # through a connection to that database.
+        connection.execute(text(f"CREATE DATABASE IF NOT EXISTS `{schema}`"))
+        connection.commit()
+        engine = create_engine(connection.engine.url.set(database=schema))
+        try:
+            with engine.connect() as own:
+                run_migrations(own, None)
+                own.commit()
+        finally:
+            engine.dispose()
+    else:
+        raise ValueError(f"schema={schema!r} is not supported on {dialect}; use a separate database file")
+
+
+def run_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        run_on(connection)
+        if connection.in_transaction():
+            connection.commit()
+        return
+    engine = create_engine(database_url(x_args.get("url") or _ini_url()))
+    try:
+        with engine.connect() as conn:
+            run_on(conn)
+            conn.commit()
+    finally:
+        engine.dispose()
+
+
+def _ini_url() -> str | None:
+    # alembic.ini carries no URL on purpose; honour one if a user adds it.
+    url = config.get_main_option("sqlalchemy.url")
+    return url or None
+
+
+if context.is_offline_mode():
+    raise SystemExit("offline (--sql) migrations are not supported: the revisions inspect the live database")
+run_online()

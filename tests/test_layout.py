@@ -1,0 +1,58 @@
+"""Renamed table sets: same tables, renamed parents, names re-derived from the convention."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import MetaData
+from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.schema import CreateIndex, CreateTable
+
+import agno_models
+from agno_models.layout import DEFAULT_NAMES, TableNames, _clone, metadata_for
+
+
+def ddl(metadata: MetaData, dialect: object) -> set[str]:
+    lines: set[str] = set()
+    for table in metadata.sorted_tables:
+        lines |= {line.strip().rstrip(",") for line in str(CreateTable(table).compile(dialect=dialect)).splitlines()}
+        lines |= {str(CreateIndex(index).compile(dialect=dialect)) for index in table.indexes}
+    return lines
+
+
+@pytest.mark.parametrize("dialect", [postgresql.dialect(), mysql.dialect(), sqlite.dialect()], ids=lambda d: d.name)
+def test_identity_clone_reproduces_the_models_ddl(dialect: object) -> None:
+    clone = MetaData(naming_convention=agno_models.NAMING_CONVENTION)
+    for table in agno_models.metadata.sorted_tables:
+        _clone(table, clone, {})
+    assert ddl(clone, dialect) == ddl(agno_models.metadata, dialect)
+
+
+def test_prefixed_set_renames_tables_keys_and_constraints() -> None:
+    names = TableNames.prefixed("team_a_")
+    metadata = metadata_for(names)
+    assert set(metadata.tables) == set(names.as_dict().values())
+    runs = metadata.tables["team_a_runs"]
+    (fk,) = runs.foreign_keys
+    assert fk.column.table.name == "team_a_sessions"
+    assert fk.constraint is not None and fk.constraint.name == "fk_team_a_runs_session_id"
+    every_name = {c.name for t in metadata.tables.values() for c in (*t.constraints, *t.indexes)}
+    assert not any("agno_" in str(name) for name in every_name)
+
+
+def test_default_names_use_the_shared_metadata() -> None:
+    assert metadata_for(DEFAULT_NAMES) is agno_models.metadata
+    assert DEFAULT_NAMES.version_table == "agno_models_version"
+    assert TableNames.prefixed("x_").version_table != DEFAULT_NAMES.version_table
+
+
+@pytest.mark.parametrize(
+    ("mapping", "message"),
+    [
+        ({"sessions": "agno_runs"}, "cannot both be named 'agno_runs'"),
+        ({"sessions": ""}, "must be 1 to 63 characters"),
+        ({"sesions": "x"}, "unknown table type"),
+    ],
+)
+def test_bad_names_are_refused(mapping: dict[str, str], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        TableNames.from_mapping(mapping)
