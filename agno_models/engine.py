@@ -31,7 +31,15 @@ def _default(value: Any) -> Any:
 
 def json_dumps(value: Any) -> str:
     # NaN is not JSON; refusing it keeps every dialect's JSON column readable.
-    return json.dumps(value, default=_default, ensure_ascii=False, allow_nan=False)
+    document = json.dumps(value, default=_default, ensure_ascii=False, allow_nan=False)
+    try:
+        document.encode("utf-8")
+    except UnicodeEncodeError as error:
+        bad = document[error.start : error.end]
+        raise ValueError(
+            f"JSON value contains {bad!r}, an unpaired surrogate: not valid Unicode, so no database can store it"
+        ) from None
+    return document
 
 
 # \u0000 preceded by an even number of backslashes is an escaped NUL, not an escaped backslash.

@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
 
@@ -29,6 +30,12 @@ MYSQL_URL = os.environ.get("MYSQL_URL", "mysql+pymysql://root@127.0.0.1:3306/tes
 PG_NO_VECTOR_URL = os.environ.get("PG_NO_VECTOR_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 # The JSON payloads the tests store (16 MB) need a bigger packet than MariaDB's default 16 MB.
 MYSQL_PACKET = 256 * 1024 * 1024
+
+
+# CI runs the same examples every time; locally Hypothesis keeps exploring.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if IN_CI:
+    settings.load_profile("ci")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

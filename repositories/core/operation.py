@@ -1,0 +1,93 @@
+"""Operations: query logic written once, executed by a sync or an async executor.
+
+An operation is a generator that yields SQLAlchemy statements and receives their results; its
+return value is the method's result. It never touches a connection, so the same generator runs
+under ``Connection.execute`` and ``AsyncConnection.execute`` (whose results are buffered, so the
+operation reads them the same way). Each operation runs in one transaction; a transient conflict
+(deadlock, serialization failure, busy SQLite file) reruns it from the start.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from typing import Any, Generic, ParamSpec, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Result
+from sqlalchemy.sql import Executable
+
+T = TypeVar("T")
+P = ParamSpec("P")
+
+Steps = Generator[Executable, Result[Any], T]
+
+MAX_ATTEMPTS = 6
+
+
+@dataclass(frozen=True)
+class Operation(Generic[T]):
+    """A restartable unit of work: ``start()`` makes a fresh generator for each attempt."""
+
+    start: Callable[[], Steps[T]]
+    writes: bool
+    name: str
+
+
+def operation(*, writes: bool) -> Callable[[Callable[P, Steps[T]]], Callable[P, Operation[T]]]:
+    """Mark a generator function as an operation; ``writes`` selects SQLite's write lock."""
+
+    def decorate(fn: Callable[P, Steps[T]]) -> Callable[P, Operation[T]]:
+        @functools.wraps(fn)
+        def build(*args: P.args, **kwargs: P.kwargs) -> Operation[T]:
+            return Operation(start=lambda: fn(*args, **kwargs), writes=writes, name=fn.__name__)
+
+        return build
+
+    return decorate
+
+
+def is_transient(error: BaseException) -> bool:
+    """Conflicts that a rerun resolves: deadlocks, serialization failures, a busy SQLite file."""
+    if not isinstance(error, sa.exc.DBAPIError) or error.orig is None:
+        return False
+    orig = error.orig
+    sqlstate = getattr(orig, "sqlstate", None)  # psycopg
+    if sqlstate in ("40001", "40P01", "55P03"):
+        return True
+    args = getattr(orig, "args", ())
+    if args and isinstance(args[0], int) and args[0] in (1205, 1213):  # MySQL lock wait / deadlock
+        return True
+    return "database is locked" in str(orig) or "database table is locked" in str(orig)
+
+
+def backoff(attempt: int) -> float:
+    return min(0.02 * 2**attempt, 0.5)
+
+
+def drive(steps: Steps[T], execute: Callable[[Executable], Result[Any]]) -> T:
+    """Run an operation's steps against ``execute`` (used by the sync executor)."""
+    try:
+        statement = next(steps)
+        while True:
+            statement = steps.send(execute(statement))
+    except StopIteration as done:
+        return done.value
+
+
+def run_sync(connect: Callable[[bool], Any], op: Operation[T]) -> T:
+    """Run ``op`` in one transaction of a connection from ``connect(writes)``, retrying conflicts."""
+    for attempt in range(MAX_ATTEMPTS):
+        try:
+            with connect(op.writes) as conn:
+                conn: Connection
+                with conn.begin():
+                    return drive(op.start(), conn.execute)
+        except sa.exc.DBAPIError as error:
+            if attempt + 1 < MAX_ATTEMPTS and is_transient(error):
+                time.sleep(backoff(attempt))
+                continue
+            raise
+    raise AssertionError("unreachable")
