@@ -55,12 +55,21 @@ def json_dumps_postgres(value: Any) -> str:
 
 
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # SQLAlchemy emits BEGIN itself (see _on_sqlite_begin); stop pysqlite from doing it lazily.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys = ON")  # runs cascade with their session
     cursor.execute("PRAGMA busy_timeout = 30000")
     cursor.execute("PRAGMA journal_mode = WAL")  # readers never block the writer
     cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.close()
+
+
+def _on_sqlite_begin(conn: Any) -> None:
+    # Writers ask for BEGIN IMMEDIATE (execution option sqlite_begin) so they take the file's
+    # write lock before reading; readers keep a plain deferred BEGIN.
+    mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+    conn.exec_driver_sql(f"BEGIN {mode}")
 
 
 def create_engine(url: str | URL, **kwargs: Any) -> Engine:
@@ -78,4 +87,5 @@ def create_engine(url: str | URL, **kwargs: Any) -> Engine:
     engine = sa.create_engine(url, connect_args=connect_args, **kwargs)
     if backend == "sqlite":
         sa.event.listen(engine, "connect", _on_sqlite_connect)
+        sa.event.listen(engine, "begin", _on_sqlite_begin)
     return engine

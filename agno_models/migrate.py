@@ -124,6 +124,23 @@ def names_in_context() -> TableNames:
     return names if isinstance(names, TableNames) else DEFAULT_NAMES
 
 
+class _OwnedOp:
+    """Alembic's ``op`` for the revision scripts, routed through one place.
+
+    Every table operation of a revision goes through here, so the table set being migrated can
+    decide which physical tables it acts on (tables shared with another set are that set's to
+    migrate). Today every table of the set is its own and calls pass straight through.
+    """
+
+    def __getattr__(self, name: str) -> object:
+        from alembic import op
+
+        return getattr(op, name)
+
+
+owned_op = _OwnedOp()
+
+
 def require_postgres_extension(connection: Connection, name: str, *, package_hint: str) -> None:
     """Create ``name`` if the server has it; otherwise stop before anything is created."""
     available = connection.execute(

@@ -8,10 +8,10 @@ Create Date: ${create_date}
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from alembic import op
 ${imports if imports else ""}
 from agno_models import types as t
 from agno_models.migrate import names_in_context
+from agno_models.migrate import owned_op as op
 
 revision: str = ${repr(up_revision)}
 down_revision: str | None = ${repr(down_revision)}

@@ -1,1 +1,11 @@
-"""How agno-models is read and written: agno ``db`` classes over the ``agno_models`` tables."""
+"""How agno-models is read and written: agno ``db`` classes over the ``agno_models`` tables.
+
+    from repositories import SqliteDb, PostgresDb, MySQLDb
+    agent = Agent(model=..., db=SqliteDb(db_file="agno.db"))
+"""
+
+from repositories.backends import MySQLDb, PostgresDb, SqliteDb
+from repositories.core.schema import SchemaNotReadyError
+from repositories.sessions import OwnershipError
+
+__all__ = ["MySQLDb", "OwnershipError", "PostgresDb", "SchemaNotReadyError", "SqliteDb"]

@@ -16,9 +16,10 @@ Create Date: 2026-11-22 02:58:46.335173
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from alembic import op
+
 from agno_models import types as t
 from agno_models.migrate import names_in_context, require_postgres_extension
+from agno_models.migrate import owned_op as op
 
 revision: str = '0001'
 down_revision: str | None = None

@@ -1,0 +1,167 @@
+"""``SqlDb``: the part of every agno ``db`` class that is not query logic.
+
+It owns the engine, the table set, schema-on-first-use and the executor. The query logic lives
+in one operations module per entity (``repositories/sessions.py``, ...), each contributing its
+agno methods through a small mixin, so a method reads the same for all three databases.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, ClassVar, TypeVar
+
+import sqlalchemy as sa
+from agno.db.base import BaseDb
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from agno_models.engine import create_engine
+from agno_models.layout import TableNames
+from repositories.core.dialect import Ctx, dialect_family
+from repositories.core.operation import Operation, run_sync
+from repositories.core.schema import ensure_schema
+from repositories.core.tables import TableSet
+
+T = TypeVar("T")
+
+TABLE_ARGUMENTS = (
+    "session_table", "runs_table", "memory_table", "metrics_table", "eval_table", "knowledge_table",
+    "traces_table", "spans_table", "versions_table", "components_table", "component_configs_table",
+    "component_links_table", "learnings_table", "schedules_table", "schedule_runs_table", "approvals_table",
+)
+
+
+def table_names_of(db: BaseDb, knowledge_embeddings_table: str | None) -> TableNames:
+    """Our TableNames from the names agno's BaseDb derived (it renames runs with sessions)."""
+    return TableNames(
+        sessions=db.session_table_name,
+        runs=db.runs_table_name,
+        memories=db.memory_table_name,
+        knowledge=db.knowledge_table_name,
+        knowledge_embeddings=knowledge_embeddings_table or _derived(db, "agno_knowledge_embeddings"),
+        evals=db.eval_table_name,
+        metrics=db.metrics_table_name,
+        traces=db.trace_table_name,
+        spans=db.span_table_name,
+        schedules=db.schedules_table_name,
+        schedule_runs=db.schedule_runs_table_name,
+        approvals=db.approvals_table_name,
+        learnings=db.learnings_table_name,
+        components=db.components_table_name,
+        component_configs=db.component_configs_table_name,
+        component_links=db.component_links_table_name,
+        versions=db.versions_table_name,
+    )
+
+
+def _derived(db: BaseDb, default: str) -> str:
+    # The chunk table follows the knowledge table when that one is renamed.
+    return default if db.knowledge_table_name == "agno_knowledge" else f"{db.knowledge_table_name}_embeddings"
+
+
+class SqlDb(BaseDb):
+    """agno's ``BaseDb`` on the agno-models tables, for any of the three dialects."""
+
+    default_db_schema: ClassVar[str | None] = None
+
+    def __init__(
+        self,
+        *,
+        db_engine: Engine | None = None,
+        db_url: str | None = None,
+        db_schema: str | None = None,
+        id: str | None = None,
+        auto_upgrade: bool = True,
+        knowledge_embeddings_table: str | None = None,
+        **tables: str | None,
+    ) -> None:
+        unknown = sorted(set(tables) - set(TABLE_ARGUMENTS))
+        if unknown:
+            raise TypeError(f"{type(self).__name__} got unexpected argument(s) {unknown}")
+        if db_engine is None:
+            if db_url is None:
+                raise ValueError("One of db_url or db_engine must be provided")
+            db_engine = create_engine(db_url)
+        self.db_url: str | None = db_url
+        self.db_engine: Engine = db_engine
+        self.dialect = dialect_family(db_engine.dialect.name)
+        super().__init__(id=id or _default_id(db_engine, db_schema), **tables)  # type: ignore[arg-type]
+        self.db_schema: str | None = db_schema if db_schema is not None else self.default_db_schema
+        if self.dialect == "sqlite" and self.db_schema is not None:
+            raise ValueError("SQLite has no schemas; use a separate database file instead of db_schema")
+        self.auto_upgrade = auto_upgrade
+        self.table_names = table_names_of(self, knowledge_embeddings_table)
+        self.tables = TableSet.for_names(self.table_names)
+        self._ctx = Ctx(tables=self.tables, dialect=self.dialect)
+        # What agno's own tooling reaches for (e.g. the Session factory in AgentOS helpers).
+        self.Session: scoped_session[Any] = scoped_session(
+            sessionmaker(bind=self._engine_for_queries(), expire_on_commit=False)
+        )
+        self._schema_ready = False
+        self._schema_lock = threading.Lock()
+
+    # --- plumbing -------------------------------------------------------------------------
+
+    def _engine_for_queries(self) -> Engine:
+        if self.db_schema is None:
+            return self.db_engine
+        # Tables are declared without a schema; qualify them at compile time.
+        return self.db_engine.execution_options(schema_translate_map={None: self.db_schema})
+
+    def _ensure_schema(self) -> None:
+        if self._schema_ready:
+            return
+        with self._schema_lock:
+            if not self._schema_ready:
+                ensure_schema(self.db_engine, schema=self.db_schema, names=self.table_names, auto_upgrade=self.auto_upgrade)
+                self._schema_ready = True
+
+    def _connect(self, writes: bool) -> Connection:
+        engine = self._engine_for_queries()
+        conn = engine.connect()
+        if self.dialect == "sqlite" and writes:
+            # Take the write lock up front: a deferred transaction that reads and then writes can
+            # fail with "database is locked" when another writer got in between.
+            conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+        return conn
+
+    def _run(self, op: Operation[T]) -> T:
+        self._ensure_schema()
+        return run_sync(self._connect, op)
+
+    # --- what agno's tooling expects of a SQL db ---------------------------------------------
+
+    def table_exists(self, table_name: str) -> bool:
+        with self.db_engine.connect() as conn:
+            return sa.inspect(conn).has_table(table_name, schema=self.db_schema)
+
+    def _get_table(self, table_type: str, create_table_if_not_found: bool | None = False) -> sa.Table | None:
+        table = self.tables.by_type(table_type)
+        if table is None:
+            return None
+        if create_table_if_not_found:
+            self._ensure_schema()
+        elif not self._schema_ready and not self.table_exists(table.name):
+            return None
+        return table
+
+    def _create_all_tables(self) -> None:
+        self._ensure_schema()
+
+    def close(self) -> None:
+        self.Session.remove()
+        self.db_engine.dispose()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "type": type(self).__name__,
+            "db_schema": self.db_schema,
+            "tables": self.table_names.as_dict(),
+        }
+
+
+def _default_id(engine: Engine, schema: str | None) -> str:
+    from agno.utils.string import generate_id
+
+    return generate_id(f"{engine.url.render_as_string(hide_password=True)}#{schema}")

@@ -1,0 +1,58 @@
+"""Listing helpers every repository shares: sorting, pagination, counting, row dicts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from agno.db.utils import validate_pagination
+from sqlalchemy.engine import Row
+from sqlalchemy.sql import Select
+
+
+def ordered(
+    stmt: Select[Any],
+    table: sa.Table,
+    sort_by: str | None,
+    sort_order: str | None,
+    *,
+    default: str | None = None,
+) -> Select[Any]:
+    """ORDER BY ``sort_by`` as agno does, plus the primary key so pages never overlap.
+
+    ``updated_at`` falls back to ``created_at`` for rows never updated (agno's convention).
+    An unknown column is refused rather than silently ignored.
+    """
+    column_name = sort_by or default
+    keys = [c for c in table.primary_key.columns]
+    if column_name is None:
+        return stmt.order_by(*keys)
+    if column_name not in table.c:
+        choices = ", ".join(sorted(c.name for c in table.c))
+        raise ValueError(f"cannot sort {table.name} by {column_name!r}; sortable columns: {choices}")
+    if sort_order not in (None, "asc", "desc"):
+        raise ValueError(f"sort_order must be 'asc' or 'desc', got {sort_order!r}")
+    column: Any = table.c[column_name]
+    if column_name == "updated_at" and "created_at" in table.c:
+        column = sa.func.coalesce(table.c.updated_at, table.c.created_at)
+    descending = sort_order != "asc"
+    direction = (lambda c: c.desc()) if descending else (lambda c: c.asc())
+    return stmt.order_by(direction(column), *[direction(k) for k in keys])
+
+
+def paged(stmt: Select[Any], limit: int | None, page: int | None) -> Select[Any]:
+    validate_pagination(limit, page)
+    if limit is not None and limit < 0:
+        raise ValueError(f"`limit` must be >= 0; got {limit}")
+    if limit is None:
+        return stmt
+    stmt = stmt.limit(limit)
+    return stmt.offset((page - 1) * limit) if page is not None else stmt
+
+
+def count_of(stmt: Select[Any]) -> Select[Any]:
+    return sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
+
+
+def as_dict(row: Row[Any]) -> dict[str, Any]:
+    return dict(row._mapping)

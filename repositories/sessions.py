@@ -1,0 +1,692 @@
+"""Sessions and their runs: one session row, one row per run in ``run_index`` order.
+
+The storage contract is agno 3.1's: ``upsert_session`` writes the session row only, each run is
+written by ``upsert_run``, and ``get_session`` re-attaches the runs in order. On top of it:
+- a session owned by one user is never overwritten, renamed or read through another user's id;
+- ``run_index`` is assigned under a lock on the session row, so concurrent appends never collide
+  and never lose a run (a stale index from a concurrent writer moves to the end);
+- database errors propagate; nothing is turned into ``None``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from agno.db.base import SessionType
+from agno.db.utils import (
+    HISTORY_SKIP_STATUSES,
+    build_single_run_row,
+    canonical_run_status,
+    deserialize_run,
+    deserialize_session,
+    deserialize_sessions,
+)
+from agno.session import AgentSession, TeamSession, WorkflowSession
+
+from repositories.core.dialect import Ctx, insert_ignore, json_text, locked, upsert
+from repositories.core.operation import Operation, Steps, operation
+from repositories.core.query import as_dict, count_of, ordered, paged
+
+Session = AgentSession | TeamSession | WorkflowSession
+
+_KINDS: dict[type, tuple[SessionType, str, str]] = {
+    AgentSession: (SessionType.AGENT, "agent_id", "agent_data"),
+    TeamSession: (SessionType.TEAM, "team_id", "team_data"),
+    WorkflowSession: (SessionType.WORKFLOW, "workflow_id", "workflow_data"),
+}
+
+
+class OwnershipError(PermissionError):
+    """A write aimed at a row that belongs to another user or session."""
+
+
+def session_row(session: Session, *, updated_at: int | None) -> dict[str, Any]:
+    """The session table row for an agno session object (runs are not part of it)."""
+    kind = _KINDS.get(type(session))
+    if kind is None:
+        raise ValueError(f"cannot store a session of type {type(session).__name__}")
+    session_type, id_column, data_column = kind
+    data = session.to_dict(include_runs=False) if hasattr(session, "to_dict") else {}
+    if not data.get("session_id"):
+        raise ValueError("a session needs a session_id")
+    created_at = data.get("created_at") or int(time.time())
+    return {
+        "session_id": data["session_id"],
+        "session_type": session_type.value,
+        id_column: data.get(id_column),
+        "user_id": data.get("user_id"),
+        data_column: data.get(data_column),
+        "session_data": data.get("session_data"),
+        "summary": data.get("summary"),
+        "metadata": data.get("metadata"),
+        "created_at": created_at,
+        "updated_at": updated_at if updated_at is not None else created_at,
+    }
+
+
+def _owner_guard(ctx: Ctx) -> Any:
+    table = ctx.tables.sessions
+    # Overwrite only the caller's own row, or one nobody owns yet.
+    return lambda incoming: (table.c.user_id == incoming("user_id")) | table.c.user_id.is_(None)
+
+
+# --- reading runs -----------------------------------------------------------------------------
+
+
+def _runs_of(ctx: Ctx, session_ids: Sequence[str], *, limit: int | None = None) -> sa.Select[Any]:
+    runs = ctx.tables.runs
+    if limit is None:
+        return (
+            sa.select(runs.c.session_id, runs.c.run_data)
+            .where(runs.c.session_id.in_(list(session_ids)))
+            .order_by(runs.c.session_id, runs.c.run_index.asc(), runs.c.created_at.asc(), runs.c.run_id.asc())
+        )
+    # The most recent `limit` runs that go into history: top-level runs whose status is not
+    # skipped, exactly what agno's in-memory history would keep before slicing.
+    return (
+        sa.select(runs.c.session_id, runs.c.run_data)
+        .where(runs.c.session_id.in_(list(session_ids)))
+        .where(runs.c.parent_run_id.is_(None))
+        .where(sa.or_(runs.c.status.is_(None), runs.c.status.notin_(HISTORY_SKIP_STATUSES)))
+        .order_by(runs.c.run_index.desc(), runs.c.created_at.desc(), runs.c.run_id.desc())
+        .limit(limit)
+    )
+
+
+def _attach_runs(ctx: Ctx, records: list[dict[str, Any]], *, limit: int | None = None) -> Steps[None]:
+    if not records:
+        return
+    ids = [r["session_id"] for r in records]
+    rows = (yield _runs_of(ctx, ids, limit=limit)).fetchall()
+    if limit is not None:
+        rows = list(reversed(rows))
+    by_session: dict[str, list[dict[str, Any]]] = {}
+    for session_id, run_data in rows:
+        by_session.setdefault(session_id, []).append(run_data)
+    for record in records:
+        record["runs"] = by_session.get(record["session_id"], [])
+
+
+def _finish(record: dict[str, Any], session_type: SessionType | None, deserialize: bool | None) -> Any:
+    return deserialize_session(session_type, record) if deserialize else record
+
+
+# --- sessions ---------------------------------------------------------------------------------
+
+
+@operation(writes=False)
+def get_session(
+    ctx: Ctx,
+    *,
+    session_id: str,
+    session_type: SessionType | None,
+    user_id: str | None,
+    deserialize: bool | None,
+    runs_limit: int | None,
+) -> Steps[Any]:
+    table = ctx.tables.sessions
+    stmt = sa.select(table).where(table.c.session_id == session_id)
+    if user_id is not None:
+        stmt = stmt.where(table.c.user_id == user_id)
+    row = (yield stmt).first()
+    if row is None:
+        return None
+    record = as_dict(row)
+    if runs_limit is not None and runs_limit < 0:
+        raise ValueError(f"runs_limit must be >= 0, got {runs_limit}")
+    yield from _attach_runs(ctx, [record], limit=runs_limit)
+    return _finish(record, session_type, deserialize)
+
+
+@operation(writes=False)
+def get_sessions(
+    ctx: Ctx,
+    *,
+    session_type: SessionType | None,
+    user_id: str | None,
+    component_id: str | None,
+    session_name: str | None,
+    start_timestamp: int | None,
+    end_timestamp: int | None,
+    limit: int | None,
+    page: int | None,
+    sort_by: str | None,
+    sort_order: str | None,
+    deserialize: bool | None,
+    include_runs: bool,
+) -> Steps[Any]:
+    table = ctx.tables.sessions
+    stmt = sa.select(table)
+    if user_id is not None:
+        stmt = stmt.where(table.c.user_id == user_id)
+    if component_id is not None:
+        columns = {
+            SessionType.AGENT: [table.c.agent_id],
+            SessionType.TEAM: [table.c.team_id],
+            SessionType.WORKFLOW: [table.c.workflow_id],
+        }.get(session_type, [table.c.agent_id, table.c.team_id, table.c.workflow_id])  # type: ignore[arg-type]
+        stmt = stmt.where(sa.or_(*[c == component_id for c in columns]))
+    if start_timestamp is not None:
+        stmt = stmt.where(table.c.created_at >= start_timestamp)
+    if end_timestamp is not None:
+        stmt = stmt.where(table.c.created_at <= end_timestamp)
+    if session_name is not None:
+        name = sa.func.coalesce(json_text(table.c.session_data, "session_name"), "")
+        stmt = stmt.where(name.ilike(f"%{session_name}%"))
+    if session_type is not None:
+        stmt = stmt.where(table.c.session_type == SessionType(session_type).value)
+
+    total = (yield count_of(stmt)).scalar_one()
+    rows = (yield paged(ordered(stmt, table, sort_by, sort_order), limit, page)).fetchall()
+    records = [as_dict(r) for r in rows]
+    if include_runs:
+        yield from _attach_runs(ctx, records)
+    else:
+        for record in records:
+            record["runs"] = None
+    if not deserialize:
+        return records, total
+    return deserialize_sessions(session_type, records)
+
+
+@operation(writes=True)
+def rename_session(
+    ctx: Ctx,
+    *,
+    session_id: str,
+    session_type: SessionType | None,
+    session_name: str,
+    user_id: str | None,
+    deserialize: bool | None,
+) -> Steps[Any]:
+    table = ctx.tables.sessions
+    stmt = sa.select(table).where(table.c.session_id == session_id)
+    if session_type is not None:
+        stmt = stmt.where(table.c.session_type == SessionType(session_type).value)
+    if user_id is not None:
+        stmt = stmt.where(table.c.user_id == user_id)
+    row = (yield locked(ctx, stmt)).first()
+    if row is None:
+        return None
+    record = as_dict(row)
+    session_data = dict(record.get("session_data") or {})
+    session_data["session_name"] = session_name
+    record["session_data"] = session_data
+    yield sa.update(table).where(table.c.session_id == session_id).values(session_data=session_data)
+    yield from _attach_runs(ctx, [record])
+    return _finish(record, session_type, deserialize)
+
+
+@operation(writes=True)
+def upsert_session(ctx: Ctx, *, session: Session, deserialize: bool | None) -> Steps[Any]:
+    row = session_row(session, updated_at=None)
+    stored = yield from _upsert_rows(ctx, [row], touch=int(time.time()))
+    record = stored.get(row["session_id"])
+    if record is None:
+        return None  # the row belongs to another user: left untouched
+    if not deserialize:
+        record["runs"] = [run if isinstance(run, dict) else run.to_dict() for run in session.runs or []]
+        return record
+    result = deserialize_session(None, record)
+    result.runs = session.runs  # type: ignore[union-attr]
+    return result
+
+
+@operation(writes=True)
+def upsert_sessions(
+    ctx: Ctx, *, sessions: Sequence[Session], deserialize: bool | None, preserve_updated_at: bool
+) -> Steps[list[Any]]:
+    now = int(time.time())
+    rows = [session_row(s, updated_at=s.updated_at if preserve_updated_at else now) for s in sessions]
+    if len({r["session_id"] for r in rows}) != len(rows):
+        raise ValueError("upsert_sessions got the same session_id more than once")
+    if not rows:
+        return []
+    stored = yield from _upsert_rows(ctx, rows, touch=None)
+    results: list[Any] = []
+    for session in sessions:
+        record = stored.get(session.session_id)
+        if record is None:
+            continue
+        record["runs"] = [run if isinstance(run, dict) else run.to_dict() for run in session.runs or []]
+        results.append(deserialize_session(None, record) if deserialize else record)
+    return results
+
+
+def _upsert_rows(ctx: Ctx, rows: list[dict[str, Any]], *, touch: int | None) -> Steps[dict[str, dict[str, Any]]]:
+    """Upsert session rows; return the stored rows the caller owns, by session_id.
+
+    ``touch`` is the ``updated_at`` an existing row gets (None: the incoming row's own value).
+    """
+    table = ctx.tables.sessions
+    by_kind: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_kind.setdefault(row["session_type"], []).append(row)
+    for kind_rows in by_kind.values():
+        # session_type and created_at are fixed at insert; everything else follows the caller.
+        columns = [c for c in kind_rows[0] if c not in ("session_id", "session_type", "created_at")]
+        update: dict[str, Any] = {c: (lambda col: lambda incoming: incoming(col))(c) for c in columns}
+        if touch is not None:
+            update["updated_at"] = lambda incoming: sa.literal(touch, sa.BigInteger)
+        yield upsert(ctx, table, kind_rows, key=["session_id"], update=update, only_if=_owner_guard(ctx))
+    ids = [r["session_id"] for r in rows]
+    stored = (yield sa.select(table).where(table.c.session_id.in_(ids))).fetchall()
+    wanted = {r["session_id"]: r["user_id"] for r in rows}
+    return {
+        rec["session_id"]: rec for rec in (as_dict(s) for s in stored) if rec["user_id"] == wanted[rec["session_id"]]
+    }
+
+
+@operation(writes=True)
+def insert_session_if_absent(ctx: Ctx, *, session: Session) -> Steps[bool]:
+    table = ctx.tables.sessions
+    row = session_row(session, updated_at=None)
+    before = (yield sa.select(sa.func.count()).select_from(table).where(table.c.session_id == row["session_id"])).scalar_one()
+    if before:
+        return False
+    yield insert_ignore(ctx, table, row, key=["session_id"])
+    return True
+
+
+@operation(writes=True)
+def delete_session(ctx: Ctx, *, session_id: str, user_id: str | None) -> Steps[bool]:
+    table, runs = ctx.tables.sessions, ctx.tables.runs
+    stmt = sa.delete(table).where(table.c.session_id == session_id)
+    if user_id is not None:
+        stmt = stmt.where(table.c.user_id == user_id)
+    deleted = (yield stmt).rowcount
+    if deleted:
+        # The foreign key cascades; this also covers engines opened without SQLite's FK pragma.
+        yield sa.delete(runs).where(runs.c.session_id == session_id)
+    return bool(deleted)
+
+
+@operation(writes=True)
+def delete_sessions(ctx: Ctx, *, session_ids: Sequence[str], user_id: str | None) -> Steps[None]:
+    table, runs = ctx.tables.sessions, ctx.tables.runs
+    ids = list(session_ids)
+    if not ids:
+        return
+    if user_id is not None:
+        owned = (yield sa.select(table.c.session_id).where(table.c.session_id.in_(ids), table.c.user_id == user_id))
+        ids = [r[0] for r in owned.fetchall()]
+        if not ids:
+            return
+    yield sa.delete(table).where(table.c.session_id.in_(ids))
+    yield sa.delete(runs).where(runs.c.session_id.in_(ids))
+
+
+@operation(writes=True)
+def reassign_session_owner(ctx: Ctx, *, session_id: str, previous_user_id: str, user_id: str | None) -> Steps[bool]:
+    table, runs = ctx.tables.sessions, ctx.tables.runs
+    active = sa.select(runs.c.run_id).where(
+        runs.c.session_id == session_id, runs.c.status.in_(["PENDING", "RUNNING", "PAUSED"])
+    )
+    stmt = (
+        sa.update(table)
+        .where(table.c.session_id == session_id, table.c.user_id == previous_user_id, ~active.exists())
+        .values(user_id=user_id)
+    )
+    return bool((yield stmt).rowcount)
+
+
+# --- runs -------------------------------------------------------------------------------------
+
+
+def _lock_session(ctx: Ctx, session_id: str) -> Steps[dict[str, Any] | None]:
+    """Lock the session row (SQLite: the transaction already holds the write lock)."""
+    table = ctx.tables.sessions
+    row = (yield locked(ctx, sa.select(table.c.session_id, table.c.user_id).where(table.c.session_id == session_id))).first()
+    return None if row is None else as_dict(row)
+
+
+def _next_index(ctx: Ctx, session_id: str) -> Steps[int]:
+    runs = ctx.tables.runs
+    current = (yield sa.select(sa.func.max(runs.c.run_index)).where(runs.c.session_id == session_id)).scalar()
+    return 0 if current is None else int(current) + 1
+
+
+def _place_run(ctx: Ctx, row: dict[str, Any]) -> Steps[str]:
+    """Give a run its index under the session lock; returns "insert", "update" or "present"."""
+    runs = ctx.tables.runs
+    existing = (yield sa.select(runs.c.session_id, runs.c.run_index).where(runs.c.run_id == row["run_id"])).first()
+    if existing is not None:
+        if existing.session_id != row["session_id"]:
+            raise OwnershipError(f"run {row['run_id']!r} belongs to session {existing.session_id!r}, not {row['session_id']!r}")
+        row["run_index"] = existing.run_index if existing.run_index is not None else (yield from _next_index(ctx, row["session_id"]))
+        return "update"
+    wanted = row.get("run_index")
+    if wanted is not None:
+        taken = (
+            yield sa.select(runs.c.run_id).where(runs.c.session_id == row["session_id"], runs.c.run_index == wanted)
+        ).first()
+        if taken is None:
+            return "insert"
+    # No index, or a concurrent writer already used it (both computed it from the same stale
+    # session): append at the end instead of losing the run.
+    row["run_index"] = yield from _next_index(ctx, row["session_id"])
+    return "insert"
+
+
+def _check_run_owner(owner: dict[str, Any] | None, session_id: str, user_id: str | None) -> None:
+    if owner is None:
+        raise LookupError(f"session {session_id!r} does not exist; save the session before its runs")
+    if user_id is not None and owner["user_id"] is not None and owner["user_id"] != user_id:
+        raise OwnershipError(f"session {session_id!r} belongs to another user")
+
+
+def _run_row(run: Any, *, session_id: str, user_id: str | None, run_index: int | None) -> dict[str, Any]:
+    if run_index is not None and run_index < 0:
+        raise ValueError(f"run_index must be >= 0, got {run_index}")
+    row = build_single_run_row(run=run, session_id=session_id, user_id=user_id, run_index=run_index)
+    if row.get("status") is not None:
+        row["status"] = canonical_run_status(row["status"])
+    return row
+
+
+@operation(writes=True)
+def upsert_run(ctx: Ctx, *, run: Any, session_id: str, user_id: str | None, run_index: int | None) -> Steps[None]:
+    row = _run_row(run, session_id=session_id, user_id=user_id, run_index=run_index)
+    owner = yield from _lock_session(ctx, session_id)
+    _check_run_owner(owner, session_id, user_id)
+    action = yield from _place_run(ctx, row)
+    runs = ctx.tables.runs
+    if action == "insert":
+        yield sa.insert(runs).values(row)
+    else:
+        values = {k: row[k] for k in ("status", "run_data", "user_id", "parent_run_id", "updated_at", "run_index")}
+        yield sa.update(runs).where(runs.c.run_id == row["run_id"]).values(values)
+
+
+@operation(writes=True)
+def append_run_to_session_if_absent(ctx: Ctx, *, session_id: str, run_dict: dict[str, Any], user_id: str | None) -> Steps[bool | None]:
+    row = _run_row(run_dict, session_id=session_id, user_id=user_id, run_index=None)
+    owner = yield from _lock_session(ctx, session_id)
+    if owner is None:
+        return None  # no session row yet: the caller creates it and retries
+    _check_run_owner(owner, session_id, user_id)
+    action = yield from _place_run(ctx, row)
+    if action != "insert":
+        return False  # a concurrent writer's row wins
+    yield sa.insert(ctx.tables.runs).values(row)
+    return True
+
+
+@operation(writes=True)
+def update_run_in_session(
+    ctx: Ctx,
+    *,
+    session_id: str,
+    run_id: str,
+    fields: dict[str, Any],
+    expected_attempt: int | None,
+    user_id: str | None,
+    content_if_absent: str | None,
+    session_data: dict[str, Any] | None,
+) -> Steps[Any]:
+    from agno.run.status_persist import RunPersistOutcome
+
+    runs, sessions = ctx.tables.runs, ctx.tables.sessions
+    if fields.get("status") is not None:
+        fields = {**fields, "status": canonical_run_status(fields["status"])}
+    row = (
+        yield locked(
+            ctx,
+            sa.select(runs.c.run_data, runs.c.status)
+            .where(runs.c.run_id == run_id, runs.c.session_id == session_id)
+            .where((runs.c.user_id == user_id) | runs.c.user_id.is_(None)),
+        )
+    ).first()
+    if row is None or row.run_data is None:
+        return RunPersistOutcome.MISSING
+    run = dict(row.run_data)
+    stored_attempt = run.get("queue_attempt")
+    if expected_attempt is not None and stored_attempt is not None and stored_attempt > expected_attempt:
+        return RunPersistOutcome.STALE_ATTEMPT
+    stored_status = str(run.get("status") or row.status or "").lower()
+    incoming_status = str(fields.get("status") or "").lower()
+    if stored_status in ("completed", "cancelled") and incoming_status and incoming_status != stored_status:
+        return RunPersistOutcome.TERMINAL_REFUSED
+    run.update(fields)
+    if content_if_absent is not None and not run.get("content"):
+        run["content"] = content_if_absent
+    if expected_attempt is not None:
+        run["queue_attempt"] = expected_attempt
+    now = int(time.time())
+    values: dict[str, Any] = {"run_data": run, "updated_at": now}
+    if fields.get("status") is not None:
+        values["status"] = fields["status"]
+    yield sa.update(runs).where(runs.c.run_id == run_id).values(values)
+    if session_data is not None:
+        written = (
+            yield sa.update(sessions)
+            .where(sessions.c.session_id == session_id)
+            .where((sessions.c.user_id == user_id) | sessions.c.user_id.is_(None))
+            .values(session_data=session_data, updated_at=now)
+        ).rowcount
+        if not written:
+            raise OwnershipError(f"cannot persist run metadata: session {session_id!r} is missing or not owned")
+    return RunPersistOutcome.UPDATED
+
+
+@operation(writes=False)
+def get_run(ctx: Ctx, *, run_id: str, deserialize: bool | None) -> Steps[Any]:
+    runs = ctx.tables.runs
+    row = (yield sa.select(runs).where(runs.c.run_id == run_id)).first()
+    if row is None:
+        return None
+    record = as_dict(row)
+    return deserialize_run(record["run_type"], record["run_data"]) if deserialize else record
+
+
+@operation(writes=False)
+def get_runs(
+    ctx: Ctx,
+    *,
+    session_id: str | None,
+    user_id: str | None,
+    agent_id: str | None,
+    team_id: str | None,
+    workflow_id: str | None,
+    status: Any,
+    limit: int | None,
+    page: int | None,
+    sort_by: str | None,
+    sort_order: str | None,
+    deserialize: bool | None,
+) -> Steps[Any]:
+    runs = ctx.tables.runs
+    stmt = sa.select(runs)
+    for column, value in (
+        (runs.c.session_id, session_id),
+        (runs.c.user_id, user_id),
+        (runs.c.agent_id, agent_id),
+        (runs.c.team_id, team_id),
+        (runs.c.workflow_id, workflow_id),
+    ):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if status is not None:
+        stmt = stmt.where(runs.c.status == canonical_run_status(status))
+    total = (yield count_of(stmt)).scalar_one()
+    if sort_by is None:
+        stmt = stmt.order_by(runs.c.run_index.asc(), runs.c.created_at.asc(), runs.c.run_id.asc())
+    else:
+        stmt = ordered(stmt, runs, sort_by, sort_order)
+    records = [as_dict(r) for r in (yield paged(stmt, limit, page)).fetchall()]
+    if not deserialize:
+        return records, total
+    return [deserialize_run(r["run_type"], r["run_data"]) for r in records]
+
+
+@operation(writes=True)
+def delete_run(ctx: Ctx, *, run_id: str) -> Steps[bool]:
+    runs = ctx.tables.runs
+    return bool((yield sa.delete(runs).where(runs.c.run_id == run_id)).rowcount)
+
+
+@operation(writes=True)
+def delete_runs(ctx: Ctx, *, run_ids: Sequence[str]) -> Steps[None]:
+    runs = ctx.tables.runs
+    if run_ids:
+        yield sa.delete(runs).where(runs.c.run_id.in_(list(run_ids)))
+
+
+@operation(writes=True)
+def cancel_pending_run(
+    ctx: Ctx, *, run_id: str, session_id: str, reason: str, user_id: str | None, expected_status: str
+) -> Steps[bool]:
+    if expected_status not in {"PENDING", "RUNNING"}:
+        raise ValueError("Only Pending or Running runs can be cancelled by recovery")
+    runs = ctx.tables.runs
+    row = (
+        yield locked(
+            ctx,
+            sa.select(runs.c.run_data)
+            .where(runs.c.run_id == run_id, runs.c.session_id == session_id, runs.c.status == expected_status)
+            .where((runs.c.user_id == user_id) | runs.c.user_id.is_(None)),
+        )
+    ).first()
+    if row is None:
+        return False
+    data = dict(row.run_data or {})
+    data["status"] = "CANCELLED"
+    if not data.get("content"):
+        data["content"] = reason
+    yield sa.update(runs).where(runs.c.run_id == run_id).values(status="CANCELLED", run_data=data, updated_at=int(time.time()))
+    return True
+
+
+class SessionMethods:
+    """agno's session and run methods, each one operation."""
+
+    _ctx: Ctx
+
+    _run: Callable[[Operation[Any]], Any]  # SqlDb's executor
+
+    def get_session(
+        self,
+        session_id: str,
+        session_type: SessionType | None = None,
+        user_id: str | None = None,
+        deserialize: bool | None = True,
+        runs_limit: int | None = None,
+    ) -> Any:
+        return self._run(get_session(self._ctx, session_id=session_id, session_type=session_type, user_id=user_id,
+                                     deserialize=deserialize, runs_limit=runs_limit))
+
+    def get_sessions(
+        self,
+        session_type: SessionType | None = None,
+        user_id: str | None = None,
+        component_id: str | None = None,
+        session_name: str | None = None,
+        start_timestamp: int | None = None,
+        end_timestamp: int | None = None,
+        limit: int | None = None,
+        page: int | None = None,
+        sort_by: str | None = None,
+        sort_order: str | None = None,
+        deserialize: bool | None = True,
+        include_runs: bool = True,
+    ) -> Any:
+        return self._run(get_sessions(
+            self._ctx, session_type=session_type, user_id=user_id, component_id=component_id,
+            session_name=session_name, start_timestamp=start_timestamp, end_timestamp=end_timestamp, limit=limit,
+            page=page, sort_by=sort_by, sort_order=sort_order, deserialize=deserialize, include_runs=include_runs,
+        ))
+
+    def rename_session(
+        self,
+        session_id: str,
+        session_type: SessionType | None,
+        session_name: str,
+        user_id: str | None = None,
+        deserialize: bool | None = True,
+    ) -> Any:
+        return self._run(rename_session(self._ctx, session_id=session_id, session_type=session_type,
+                                        session_name=session_name, user_id=user_id, deserialize=deserialize))
+
+    def upsert_session(self, session: Session, deserialize: bool | None = True) -> Any:
+        return self._run(upsert_session(self._ctx, session=session, deserialize=deserialize))
+
+    def upsert_sessions(
+        self, sessions: list[Session], deserialize: bool | None = True, preserve_updated_at: bool = False
+    ) -> list[Any]:
+        return self._run(upsert_sessions(self._ctx, sessions=sessions, deserialize=deserialize,
+                                         preserve_updated_at=preserve_updated_at))
+
+    def insert_session_if_absent(self, session: Session) -> bool:
+        return self._run(insert_session_if_absent(self._ctx, session=session))
+
+    def delete_session(self, session_id: str, user_id: str | None = None) -> bool:
+        return self._run(delete_session(self._ctx, session_id=session_id, user_id=user_id))
+
+    def delete_sessions(self, session_ids: list[str], user_id: str | None = None) -> None:
+        return self._run(delete_sessions(self._ctx, session_ids=session_ids, user_id=user_id))
+
+    def reassign_session_owner(self, session_id: str, *, previous_user_id: str, user_id: str | None) -> bool:
+        return self._run(reassign_session_owner(self._ctx, session_id=session_id, previous_user_id=previous_user_id,
+                                                user_id=user_id))
+
+    def upsert_run(self, run: Any, session_id: str, user_id: str | None = None, run_index: int | None = None) -> None:
+        return self._run(upsert_run(self._ctx, run=run, session_id=session_id, user_id=user_id, run_index=run_index))
+
+    def append_run_to_session_if_absent(
+        self, session_id: str, run_dict: dict[str, Any], user_id: str | None = None
+    ) -> bool | None:
+        return self._run(append_run_to_session_if_absent(self._ctx, session_id=session_id, run_dict=run_dict,
+                                                         user_id=user_id))
+
+    def update_run_in_session(
+        self,
+        session_id: str,
+        run_id: str,
+        fields: dict[str, Any],
+        expected_attempt: int | None = None,
+        user_id: str | None = None,
+        content_if_absent: str | None = None,
+        session_data: dict[str, Any] | None = None,
+    ) -> Any:
+        return self._run(update_run_in_session(
+            self._ctx, session_id=session_id, run_id=run_id, fields=fields, expected_attempt=expected_attempt,
+            user_id=user_id, content_if_absent=content_if_absent, session_data=session_data,
+        ))
+
+    def get_run(self, run_id: str, deserialize: bool | None = True) -> Any:
+        return self._run(get_run(self._ctx, run_id=run_id, deserialize=deserialize))
+
+    def get_runs(
+        self,
+        session_id: str | None = None,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        team_id: str | None = None,
+        workflow_id: str | None = None,
+        status: Any = None,
+        limit: int | None = None,
+        page: int | None = None,
+        sort_by: str | None = None,
+        sort_order: str | None = None,
+        deserialize: bool | None = True,
+    ) -> Any:
+        return self._run(get_runs(
+            self._ctx, session_id=session_id, user_id=user_id, agent_id=agent_id, team_id=team_id,
+            workflow_id=workflow_id, status=status, limit=limit, page=page, sort_by=sort_by, sort_order=sort_order,
+            deserialize=deserialize,
+        ))
+
+    def delete_run(self, run_id: str) -> bool:
+        return self._run(delete_run(self._ctx, run_id=run_id))
+
+    def delete_runs(self, run_ids: list[str]) -> None:
+        return self._run(delete_runs(self._ctx, run_ids=run_ids))
+
+    def cancel_pending_run(
+        self, run_id: str, *, session_id: str, reason: str, user_id: str | None = None, expected_status: str = "PENDING"
+    ) -> bool:
+        return self._run(cancel_pending_run(self._ctx, run_id=run_id, session_id=session_id, reason=reason,
+                                            user_id=user_id, expected_status=expected_status))
