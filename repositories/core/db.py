@@ -99,6 +99,7 @@ class SqlDb(BaseDb):
         )
         self._schema_ready = False
         self._schema_lock = threading.Lock()
+        self.migrated_on_first_use = False  # whether this instance ran the migrations
 
     # --- plumbing -------------------------------------------------------------------------
 
@@ -113,7 +114,9 @@ class SqlDb(BaseDb):
             return
         with self._schema_lock:
             if not self._schema_ready:
-                ensure_schema(self.db_engine, schema=self.db_schema, names=self.table_names, auto_upgrade=self.auto_upgrade)
+                self.migrated_on_first_use = ensure_schema(
+                    self.db_engine, schema=self.db_schema, names=self.table_names, auto_upgrade=self.auto_upgrade
+                )
                 self._schema_ready = True
 
     def _connect(self, writes: bool) -> Connection:

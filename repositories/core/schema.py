@@ -74,17 +74,20 @@ def _known_revisions() -> set[str]:
     return {rev.revision for rev in ScriptDirectory(migrate.script_location()).walk_revisions()}
 
 
-def ensure_schema(engine: Engine, *, schema: str | None, names: TableNames, auto_upgrade: bool) -> None:
-    """Make sure the database is at head: upgrade it (under the lock) or say how to."""
+def ensure_schema(engine: Engine, *, schema: str | None, names: TableNames, auto_upgrade: bool) -> bool:
+    """Make sure the database is at head: upgrade it (under the lock) or say how to.
+
+    Returns whether this call ran the migrations.
+    """
     head = migrate.head_revision()
     with engine.connect() as conn:
         current = _current(conn, schema, names)
         if current == head:
-            return
+            return False
         with _migration_lock(engine, conn, _lock_key(engine, schema, names)):
             current = _current(conn, schema, names)  # another process may have just done it
             if current == head:
-                return
+                return False
             if current is not None and current not in _known_revisions():
                 raise SchemaNotReadyError(
                     f"the database is at agno-models revision {current!r}, newer than this installed version "
@@ -101,6 +104,7 @@ def ensure_schema(engine: Engine, *, schema: str | None, names: TableNames, auto
             if engine.dialect.name == "postgresql" and schema is not None:
                 # The migration pointed search_path at the schema; keep it off pooled connections.
                 conn.invalidate()
+            return True
 
 
 def _current(conn: Connection, schema: str | None, names: TableNames) -> str | None:
