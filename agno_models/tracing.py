@@ -2,15 +2,11 @@
 
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, ForeignKey, String
+from sqlalchemy import BigInteger, Column, ForeignKey
 from sqlmodel import Field
 
 from agno_models.base import AgnoTable
-from agno_models.types import TIMESTAMP_TEXT_LENGTH, id_string, json_type, kind_string, long_text, name_string
-
-
-def _iso() -> String:
-    return String(TIMESTAMP_TEXT_LENGTH)
+from agno_models.types import id_string, json_type, kind_string, long_text, name_string, timestamp_text
 
 
 class Trace(AgnoTable, table=True):
@@ -19,8 +15,8 @@ class Trace(AgnoTable, table=True):
     trace_id: str = Field(primary_key=True, sa_type=id_string())
     name: str = Field(sa_type=name_string(), index=True)
     status: str = Field(sa_type=kind_string(), index=True)
-    start_time: str = Field(sa_type=_iso(), index=True)
-    end_time: str = Field(sa_type=_iso())
+    start_time: str = Field(sa_type=timestamp_text(), index=True)
+    end_time: str = Field(sa_type=timestamp_text())
     duration_ms: int = Field(sa_type=BigInteger)
     run_id: str | None = Field(default=None, sa_type=id_string(), index=True)
     session_id: str | None = Field(default=None, sa_type=id_string(), index=True)
@@ -28,7 +24,7 @@ class Trace(AgnoTable, table=True):
     agent_id: str | None = Field(default=None, sa_type=id_string(), index=True)
     team_id: str | None = Field(default=None, sa_type=id_string(), index=True)
     workflow_id: str | None = Field(default=None, sa_type=id_string(), index=True)
-    created_at: str = Field(sa_type=_iso(), index=True)
+    created_at: str = Field(sa_type=timestamp_text(), index=True)
 
 
 class Span(AgnoTable, table=True):
@@ -43,8 +39,8 @@ class Span(AgnoTable, table=True):
     span_kind: str = Field(sa_type=kind_string())
     status_code: str = Field(sa_type=kind_string())
     status_message: str | None = Field(default=None, sa_type=long_text())
-    start_time: str = Field(sa_type=_iso(), index=True)
-    end_time: str = Field(sa_type=_iso())
+    start_time: str = Field(sa_type=timestamp_text(), index=True)
+    end_time: str = Field(sa_type=timestamp_text())
     duration_ms: int = Field(sa_type=BigInteger)
     attributes: dict[str, Any] | None = Field(default=None, sa_type=json_type())
-    created_at: str = Field(sa_type=_iso(), index=True)
+    created_at: str = Field(sa_type=timestamp_text(), index=True)

@@ -7,6 +7,9 @@
 - Indexed strings carry explicit lengths: MySQL indexes at most 3072 bytes per key and utf8mb4
   needs 4 bytes a character, so a 128-character id costs 512 bytes and even a four-column key
   of ids stays within the limit.
+- Strings compare exactly on every dialect. MySQL's default collations fold case and trailing
+  spaces ('ALICE ' = 'alice'), which would let one user id reach another's rows, so MySQL
+  columns use the binary utf8mb4_bin collation, as PostgreSQL and SQLite compare by default.
 - Embeddings are pgvector ``vector`` on PostgreSQL and packed little-endian float32 bytes
   elsewhere, read back as NumPy float32 arrays on every dialect.
 """
@@ -33,6 +36,13 @@ TIMESTAMP_TEXT_LENGTH = 128  # ISO-8601 strings agno keeps for traces
 _MYSQL = ("mysql", "mariadb")
 
 
+_EXACT = "utf8mb4_bin"
+
+
+def _string(length: int) -> TypeEngine[str]:
+    return String(length).with_variant(mysql.VARCHAR(length, collation=_EXACT), *_MYSQL)
+
+
 def json_type() -> TypeEngine[Any]:
     """JSON document column: JSONB on PostgreSQL, JSON elsewhere; ``None`` is SQL NULL."""
     return JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True), "postgresql")
@@ -40,19 +50,24 @@ def json_type() -> TypeEngine[Any]:
 
 def long_text() -> TypeEngine[str]:
     """Unbounded text: TEXT, or LONGTEXT on MySQL/MariaDB."""
-    return Text().with_variant(mysql.LONGTEXT(), *_MYSQL)
+    return Text().with_variant(mysql.LONGTEXT(collation=_EXACT), *_MYSQL)
 
 
-def id_string() -> String:
-    return String(ID_LENGTH)
+def id_string() -> TypeEngine[str]:
+    return _string(ID_LENGTH)
 
 
-def name_string() -> String:
-    return String(NAME_LENGTH)
+def name_string() -> TypeEngine[str]:
+    return _string(NAME_LENGTH)
 
 
-def kind_string() -> String:
-    return String(KIND_LENGTH)
+def kind_string() -> TypeEngine[str]:
+    return _string(KIND_LENGTH)
+
+
+def timestamp_text() -> TypeEngine[str]:
+    """An ISO-8601 timestamp agno keeps as text (traces, schema versions)."""
+    return _string(TIMESTAMP_TEXT_LENGTH)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -4,17 +4,16 @@ The schema itself is versioned by Alembic; this table only answers agno's
 ``get_latest_schema_version`` / ``upsert_schema_version`` calls.
 """
 
-from sqlalchemy import String
 from sqlmodel import Field
 
 from agno_models.base import AgnoTable
-from agno_models.types import TIMESTAMP_TEXT_LENGTH, id_string
+from agno_models.types import id_string, kind_string, timestamp_text
 
 
 class SchemaVersion(AgnoTable, table=True):
     __tablename__ = "agno_schema_versions"
 
     table_name: str = Field(primary_key=True, sa_type=id_string())
-    version: str = Field(sa_type=String(32))
-    created_at: str = Field(sa_type=String(TIMESTAMP_TEXT_LENGTH), index=True)
-    updated_at: str | None = Field(default=None, sa_type=String(TIMESTAMP_TEXT_LENGTH))
+    version: str = Field(sa_type=kind_string())
+    created_at: str = Field(sa_type=timestamp_text(), index=True)
+    updated_at: str | None = Field(default=None, sa_type=timestamp_text())

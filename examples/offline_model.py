@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from agno.metrics import MessageMetrics
 from agno.models.base import Model
 from agno.models.message import Message
 from agno.models.response import ModelResponse
@@ -54,6 +55,7 @@ def default_decide(request: Request) -> Reply:
 
     - structured output requested (session summaries): a JSON summary of the user's messages;
     - memory tools offered: store the user's last message as a memory, once;
+    - a team leader offered ``delegate_task_to_members``: hand the task to every member;
     - a ``remember ...`` message with a ``set_state`` tool: call it;
     - otherwise: a reply quoting the user and counting the messages seen.
     """
@@ -67,6 +69,8 @@ def default_decide(request: Request) -> Reply:
         text = request.last_user_text
         topics = sorted(set(re.findall(r"#(\w+)", text))) or ["general"]
         return Reply(tool_calls=[("add_memory", {"memory": f"User said: {text}", "topics": topics})])
+    if "delegate_task_to_members" in request.tool_names and request.answered_tool_calls == 0:
+        return Reply(tool_calls=[("delegate_task_to_members", {"task": request.last_user_text})])
     match = re.match(r"remember (\w+)=(\S+)", request.last_user_text)
     if match and "set_state" in request.tool_names and request.answered_tool_calls == 0:
         return Reply(tool_calls=[("set_state", {"key": match.group(1), "value": match.group(2)})])
@@ -94,7 +98,12 @@ class OfflineModel(Model):
              "function": {"name": name, "arguments": json.dumps(args)}}
             for i, (name, args) in enumerate(reply.tool_calls)
         ]
-        return ModelResponse(role="assistant", content=reply.content, tool_calls=calls)
+        # Usage like a real provider reports it (a word is a token), so metrics have numbers.
+        usage = MessageMetrics()
+        usage.input_tokens = sum(len(m.get_content_string().split()) for m in messages)
+        usage.output_tokens = len((reply.content or "").split()) + 10 * len(calls)
+        usage.total_tokens = usage.input_tokens + usage.output_tokens
+        return ModelResponse(role="assistant", content=reply.content, tool_calls=calls, response_usage=usage)
 
     def invoke(self, *args: Any, **kwargs: Any) -> ModelResponse:
         return self._reply(kwargs["messages"], kwargs.get("tools"), kwargs.get("response_format"))

@@ -1,33 +1,236 @@
-"""Evaluation runs. (Not implemented yet: every method raises NotImplementedError.)"""
+"""Evaluation runs: one row per ``EvalRunRecord``, plus its owner (``user_id``) and timestamps.
+
+The contract is agno 3.1's: a run is created without an owner and stamped afterwards by
+``update_eval_run_user_id``; user-scoped reads, renames and deletes match the owner exactly (a run
+without an owner is not any user's). On top of it:
+- ``update_eval_run_user_id`` stamps a run that has no owner (or already has this one); it never
+  takes a run away from another user (OwnershipError);
+- a list returns its real total even for a page past the end (agno answers 0 there);
+- invalid input (missing ``eval_input``, unknown eval type, text a column cannot hold) is a
+  ValueError before anything is written; database errors propagate.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
+import sqlalchemy as sa
+from agno.db.schemas.evals import EvalFilterType, EvalRunRecord, EvalType
+
 from repositories.core.dialect import Ctx
-from repositories.core.operation import Operation
+from repositories.core.operation import Operation, Steps, operation
+from repositories.core.query import as_dict, count_of, ordered, paged
+from repositories.knowledge import checked_text
+from repositories.sessions import OwnershipError
+
+# Which column a component filter requires to be set.
+_COMPONENT_COLUMNS = {
+    EvalFilterType.AGENT: "agent_id",
+    EvalFilterType.TEAM: "team_id",
+    EvalFilterType.WORKFLOW: "workflow_id",
+}
+
+
+def _eval_type_value(value: EvalType | str) -> str:
+    try:
+        return EvalType(value).value
+    except ValueError:
+        choices = ", ".join(t.value for t in EvalType)
+        raise ValueError(f"unknown eval_type {value!r}; expected one of {choices}") from None
+
+
+def _filter_type(value: EvalFilterType | str) -> EvalFilterType:
+    try:
+        return EvalFilterType(value)
+    except ValueError:
+        choices = ", ".join(t.value for t in EvalFilterType)
+        raise ValueError(f"unknown filter_type {value!r}; expected one of {choices}") from None
+
+
+def eval_run_row(eval_run: EvalRunRecord, *, now: int) -> dict[str, Any]:
+    """The table row for a new eval run (agno stamps created_at and updated_at with the same time)."""
+    data = eval_run.model_dump()
+    if not data.get("run_id"):
+        raise ValueError("an eval run needs a run_id")
+    if data.get("eval_data") is None:
+        raise ValueError("an eval run needs eval_data")
+    if data.get("eval_input") is None:
+        # The column is NOT NULL in agno's schema too; say so before the database does.
+        raise ValueError(f"eval run {data['run_id']!r} has no eval_input; an eval run needs its input to be stored")
+    data["eval_type"] = _eval_type_value(data["eval_type"])
+    return {"created_at": now, "updated_at": now, **data}
+
+
+def _finish(record: dict[str, Any], deserialize: bool | None) -> EvalRunRecord | dict[str, Any]:
+    return EvalRunRecord.model_validate(record) if deserialize else record
+
+
+def _one(ctx: Ctx, eval_run_id: str, user_id: str | None) -> sa.Select[Any]:
+    table = ctx.tables.evals
+    stmt = sa.select(table).where(table.c.run_id == eval_run_id)
+    return stmt if user_id is None else stmt.where(table.c.user_id == user_id)
+
+
+@operation(writes=True)
+def create_eval_run(ctx: Ctx, *, eval_run: EvalRunRecord) -> Steps[EvalRunRecord]:
+    table = ctx.tables.evals
+    row = checked_text(table, eval_run_row(eval_run, now=int(time.time())))
+    yield sa.insert(table).values(dict(row))
+    return eval_run
+
+
+@operation(writes=True)
+def delete_eval_run(ctx: Ctx, *, eval_run_id: str) -> Steps[None]:
+    table = ctx.tables.evals
+    yield sa.delete(table).where(table.c.run_id == eval_run_id)
+
+
+@operation(writes=True)
+def delete_eval_runs(ctx: Ctx, *, eval_run_ids: Sequence[str], user_id: str | None) -> Steps[None]:
+    table = ctx.tables.evals
+    ids = list(eval_run_ids)
+    if not ids:
+        return
+    stmt = sa.delete(table).where(table.c.run_id.in_(ids))
+    if user_id is not None:
+        stmt = stmt.where(table.c.user_id == user_id)
+    yield stmt
+
+
+@operation(writes=False)
+def get_eval_run(
+    ctx: Ctx, *, eval_run_id: str, deserialize: bool | None, user_id: str | None
+) -> Steps[EvalRunRecord | dict[str, Any] | None]:
+    row = (yield _one(ctx, eval_run_id, user_id)).first()
+    return None if row is None else _finish(as_dict(row), deserialize)
+
+
+@operation(writes=False)
+def get_eval_runs(
+    ctx: Ctx,
+    *,
+    limit: int | None,
+    page: int | None,
+    sort_by: str | None,
+    sort_order: str | None,
+    agent_id: str | None,
+    team_id: str | None,
+    workflow_id: str | None,
+    model_id: str | None,
+    filter_type: EvalFilterType | str | None,
+    eval_type: Sequence[EvalType | str] | None,
+    deserialize: bool | None,
+    user_id: str | None,
+) -> Steps[list[EvalRunRecord] | tuple[list[dict[str, Any]], int]]:
+    table = ctx.tables.evals
+    stmt = sa.select(table)
+    for column, value in (
+        (table.c.user_id, user_id),
+        (table.c.agent_id, agent_id),
+        (table.c.team_id, team_id),
+        (table.c.workflow_id, workflow_id),
+        (table.c.model_id, model_id),
+    ):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if eval_type:
+        stmt = stmt.where(table.c.eval_type.in_([_eval_type_value(t) for t in eval_type]))
+    if filter_type is not None:
+        stmt = stmt.where(table.c[_COMPONENT_COLUMNS[_filter_type(filter_type)]].is_not(None))
+    # agno: newest first unless a sort column is named (sort_order alone changes nothing).
+    listing = ordered(stmt, table, sort_by or "created_at", sort_order if sort_by else "desc")
+    listing = paged(listing, limit, page)
+    total = (yield count_of(stmt)).scalar_one()
+    records = [as_dict(r) for r in (yield listing).fetchall()]
+    if not deserialize:
+        return records, total
+    return [EvalRunRecord.model_validate(r) for r in records]
+
+
+@operation(writes=True)
+def rename_eval_run(
+    ctx: Ctx, *, eval_run_id: str, name: str, deserialize: bool | None, user_id: str | None
+) -> Steps[EvalRunRecord | dict[str, Any] | None]:
+    table = ctx.tables.evals
+    checked_text(table, {"name": name})
+    stmt = sa.update(table).where(table.c.run_id == eval_run_id).values(name=name, updated_at=int(time.time()))
+    if user_id is not None:
+        stmt = stmt.where(table.c.user_id == user_id)
+    yield stmt
+    row = (yield _one(ctx, eval_run_id, user_id)).first()
+    return None if row is None else _finish(as_dict(row), deserialize)
+
+
+@operation(writes=True)
+def update_eval_run_user_id(ctx: Ctx, *, eval_run_id: str, user_id: str) -> Steps[None]:
+    table = ctx.tables.evals
+    if user_id is None:
+        raise ValueError("update_eval_run_user_id needs a user_id")
+    checked_text(table, {"user_id": user_id})
+    # One conditional UPDATE: stamping and the ownership check cannot interleave with another writer.
+    stamped = (
+        yield sa.update(table)
+        .where(table.c.run_id == eval_run_id)
+        .where(sa.or_(table.c.user_id.is_(None), table.c.user_id == user_id))
+        .values(user_id=user_id)
+    ).rowcount
+    if stamped:
+        return
+    owner = (yield sa.select(table.c.user_id).where(table.c.run_id == eval_run_id)).first()
+    if owner is not None:
+        raise OwnershipError(f"eval run {eval_run_id!r} belongs to another user")
+    # A missing run is a no-op, as in agno.
 
 
 class EvalsMethods:
+    """agno's eval-run methods, each one operation."""
+
     _ctx: Ctx
 
     _run: Callable[[Operation[Any]], Any]  # SqlDb's executor
 
-    def create_eval_run(self, eval_run: agno.db.schemas.evals.EvalRunRecord) -> Optional[agno.db.schemas.evals.EvalRunRecord]:  # type: ignore[override]
-        raise NotImplementedError("create_eval_run is not implemented yet")
+    def create_eval_run(self, eval_run: EvalRunRecord) -> EvalRunRecord | None:
+        return self._run(create_eval_run(self._ctx, eval_run=eval_run))
 
-    def delete_eval_runs(self, eval_run_ids: List[str], user_id: Optional[str] = None) -> None:  # type: ignore[override]
-        raise NotImplementedError("delete_eval_runs is not implemented yet")
+    def delete_eval_run(self, eval_run_id: str) -> None:
+        return self._run(delete_eval_run(self._ctx, eval_run_id=eval_run_id))
 
-    def get_eval_run(self, eval_run_id: str, deserialize: Optional[bool] = True, user_id: Optional[str] = None) -> Union[agno.db.schemas.evals.EvalRunRecord, Dict[str, Any], NoneType]:  # type: ignore[override]
-        raise NotImplementedError("get_eval_run is not implemented yet")
+    def delete_eval_runs(self, eval_run_ids: list[str], user_id: str | None = None) -> None:
+        return self._run(delete_eval_runs(self._ctx, eval_run_ids=eval_run_ids, user_id=user_id))
 
-    def get_eval_runs(self, limit: Optional[int] = None, page: Optional[int] = None, sort_by: Optional[str] = None, sort_order: Optional[str] = None, agent_id: Optional[str] = None, team_id: Optional[str] = None, workflow_id: Optional[str] = None, model_id: Optional[str] = None, filter_type: Optional[agno.db.schemas.evals.EvalFilterType] = None, eval_type: Optional[List[agno.db.schemas.evals.EvalType]] = None, deserialize: Optional[bool] = True, user_id: Optional[str] = None) -> Union[List[agno.db.schemas.evals.EvalRunRecord], Tuple[List[Dict[str, Any]], int]]:  # type: ignore[override]
-        raise NotImplementedError("get_eval_runs is not implemented yet")
+    def get_eval_run(
+        self, eval_run_id: str, deserialize: bool | None = True, user_id: str | None = None
+    ) -> EvalRunRecord | dict[str, Any] | None:
+        return self._run(get_eval_run(self._ctx, eval_run_id=eval_run_id, deserialize=deserialize, user_id=user_id))
 
-    def rename_eval_run(self, eval_run_id: str, name: str, deserialize: Optional[bool] = True, user_id: Optional[str] = None) -> Union[agno.db.schemas.evals.EvalRunRecord, Dict[str, Any], NoneType]:  # type: ignore[override]
-        raise NotImplementedError("rename_eval_run is not implemented yet")
+    def get_eval_runs(
+        self,
+        limit: int | None = None,
+        page: int | None = None,
+        sort_by: str | None = None,
+        sort_order: str | None = None,
+        agent_id: str | None = None,
+        team_id: str | None = None,
+        workflow_id: str | None = None,
+        model_id: str | None = None,
+        filter_type: EvalFilterType | None = None,
+        eval_type: list[EvalType] | None = None,
+        deserialize: bool | None = True,
+        user_id: str | None = None,
+    ) -> list[EvalRunRecord] | tuple[list[dict[str, Any]], int]:
+        return self._run(get_eval_runs(
+            self._ctx, limit=limit, page=page, sort_by=sort_by, sort_order=sort_order, agent_id=agent_id,
+            team_id=team_id, workflow_id=workflow_id, model_id=model_id, filter_type=filter_type,
+            eval_type=eval_type, deserialize=deserialize, user_id=user_id,
+        ))
 
-    def update_eval_run_user_id(self, eval_run_id: str, user_id: str) -> None:  # type: ignore[override]
-        raise NotImplementedError("update_eval_run_user_id is not implemented yet")
+    def rename_eval_run(
+        self, eval_run_id: str, name: str, deserialize: bool | None = True, user_id: str | None = None
+    ) -> EvalRunRecord | dict[str, Any] | None:
+        return self._run(rename_eval_run(self._ctx, eval_run_id=eval_run_id, name=name, deserialize=deserialize,
+                                         user_id=user_id))
+
+    def update_eval_run_user_id(self, eval_run_id: str, user_id: str) -> None:
+        return self._run(update_eval_run_user_id(self._ctx, eval_run_id=eval_run_id, user_id=user_id))

@@ -1,27 +1,155 @@
-"""Knowledge contents (what agno's Knowledge tracks; chunks live in the vector store). (Not implemented yet: every method raises NotImplementedError.)"""
+"""Knowledge contents: one row per piece of content a ``Knowledge`` tracks (chunks live in the vector store).
+
+The contract is agno 3.1's: ``user_id`` NULL marks a row shared with every user, so a user-scoped
+read sees the user's own rows plus the shared ones, while a user-scoped delete touches only the
+user's own rows. An upsert overwrites only the columns it is given (None leaves the stored value).
+On top of it:
+- a user-scoped upsert never overwrites a row of another user or a shared row, even when a
+  concurrent writer inserts that row between the check and the write (the write itself is guarded);
+- text that a column cannot hold (too long, or containing NUL) is refused with a ValueError
+  naming the column, on every dialect, before anything is written;
+- database errors propagate; nothing is turned into ``None``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from repositories.core.dialect import Ctx
-from repositories.core.operation import Operation
+import sqlalchemy as sa
+from agno.db.schemas.knowledge import KnowledgeRow
+
+from repositories.core.dialect import Ctx, locked, upsert
+from repositories.core.operation import Operation, Steps, operation
+from repositories.core.query import as_dict, count_of, ordered, paged
+
+# KnowledgeRow fields stored as columns of the same name.
+_FIELDS = (
+    "id", "name", "description", "metadata", "type", "size", "linked_to", "access_count", "status",
+    "status_message", "created_at", "updated_at", "external_id", "user_id",
+)
+
+
+def checked_text(table: sa.Table, values: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Refuse strings a column cannot hold, naming the column.
+
+    Without this, PostgreSQL and MySQL reject an over-long string or a NUL with a driver error
+    while SQLite stores it, so the same call would behave differently per database.
+    """
+    for name, value in values.items():
+        if not isinstance(value, str) or name not in table.c:
+            continue
+        if "\x00" in value:
+            raise ValueError(f"{name} contains the character U+0000 (NUL), which PostgreSQL cannot store")
+        length = getattr(table.c[name].type, "length", None)
+        if length is not None and len(value) > length:
+            raise ValueError(f"{name} is {len(value)} characters long; {table.name}.{name} holds at most {length}")
+    return values
+
+
+def _visible_to(table: sa.Table, user_id: str | None) -> sa.ColumnElement[bool]:
+    # agno: a scoped read sees the user's rows plus the shared (user_id IS NULL) ones.
+    if user_id is None:
+        return sa.true()
+    return sa.or_(table.c.user_id == user_id, table.c.user_id.is_(None))
+
+
+def _knowledge_row(record: Mapping[str, Any]) -> KnowledgeRow:
+    return KnowledgeRow.model_validate(dict(record))
+
+
+@operation(writes=True)
+def delete_knowledge_content(ctx: Ctx, *, id: str, user_id: str | None) -> Steps[None]:
+    table = ctx.tables.knowledge
+    stmt = sa.delete(table).where(table.c.id == id)
+    if user_id is not None:
+        # Only the user's own row: a shared row is not the user's to delete.
+        stmt = stmt.where(table.c.user_id == user_id)
+    yield stmt
+
+
+@operation(writes=False)
+def get_knowledge_content(ctx: Ctx, *, id: str, user_id: str | None) -> Steps[KnowledgeRow | None]:
+    table = ctx.tables.knowledge
+    row = (yield sa.select(table).where(table.c.id == id, _visible_to(table, user_id))).first()
+    return None if row is None else _knowledge_row(as_dict(row))
+
+
+@operation(writes=False)
+def get_knowledge_contents(
+    ctx: Ctx,
+    *,
+    limit: int | None,
+    page: int | None,
+    sort_by: str | None,
+    sort_order: str | None,
+    linked_to: str | None,
+    user_id: str | None,
+) -> Steps[tuple[list[KnowledgeRow], int]]:
+    table = ctx.tables.knowledge
+    stmt = sa.select(table).where(_visible_to(table, user_id))
+    if linked_to is not None:
+        stmt = stmt.where(table.c.linked_to == linked_to)
+    listing = paged(ordered(stmt, table, sort_by, sort_order), limit, page)  # validates before any query
+    total = (yield count_of(stmt)).scalar_one()
+    rows = (yield listing).fetchall()
+    return [_knowledge_row(as_dict(r)) for r in rows], total
+
+
+def _incoming(column: str) -> Callable[[Callable[[str], Any]], Any]:
+    return lambda incoming: incoming(column)
+
+
+@operation(writes=True)
+def upsert_knowledge_content(ctx: Ctx, *, knowledge_row: KnowledgeRow) -> Steps[KnowledgeRow]:
+    table = ctx.tables.knowledge
+    given = {field: getattr(knowledge_row, field) for field in _FIELDS}
+    if not given["id"]:
+        raise ValueError("a knowledge row needs an id")
+    for required in ("name", "description"):
+        if given[required] is None:
+            raise ValueError(f"a knowledge row needs a {required}")
+    checked_text(table, given)
+    # agno's rule: an update writes only the fields that are set, so None never clears a column.
+    update = {column: _incoming(column) for column, value in given.items() if column != "id" and value is not None}
+    owner = knowledge_row.user_id
+    only_if = None
+    if owner is not None:
+        # A scoped write must not overwrite a row it does not own (a shared row included).
+        only_if = lambda incoming: table.c.user_id == incoming("user_id")  # noqa: E731
+    yield upsert(ctx, table, given, key=["id"], update=update, only_if=only_if)
+    if owner is not None:
+        # A locking read sees the latest committed row even under MySQL's REPEATABLE READ snapshot.
+        stored = (yield locked(ctx, sa.select(table.c.user_id).where(table.c.id == given["id"]))).first()
+        if stored is None or stored.user_id != owner:
+            raise ValueError(f"Knowledge content {given['id']} not found")
+    return knowledge_row
 
 
 class KnowledgeMethods:
+    """agno's knowledge-content methods, each one operation."""
+
     _ctx: Ctx
 
     _run: Callable[[Operation[Any]], Any]  # SqlDb's executor
 
-    def delete_knowledge_content(self, id: str, user_id: Optional[str] = None):  # type: ignore[override]
-        raise NotImplementedError("delete_knowledge_content is not implemented yet")
+    def delete_knowledge_content(self, id: str, user_id: str | None = None) -> None:
+        return self._run(delete_knowledge_content(self._ctx, id=id, user_id=user_id))
 
-    def get_knowledge_content(self, id: str, user_id: Optional[str] = None) -> Optional[agno.db.schemas.knowledge.KnowledgeRow]:  # type: ignore[override]
-        raise NotImplementedError("get_knowledge_content is not implemented yet")
+    def get_knowledge_content(self, id: str, user_id: str | None = None) -> KnowledgeRow | None:
+        return self._run(get_knowledge_content(self._ctx, id=id, user_id=user_id))
 
-    def get_knowledge_contents(self, limit: Optional[int] = None, page: Optional[int] = None, sort_by: Optional[str] = None, sort_order: Optional[str] = None, linked_to: Optional[str] = None, user_id: Optional[str] = None) -> Tuple[List[agno.db.schemas.knowledge.KnowledgeRow], int]:  # type: ignore[override]
-        raise NotImplementedError("get_knowledge_contents is not implemented yet")
+    def get_knowledge_contents(
+        self,
+        limit: int | None = None,
+        page: int | None = None,
+        sort_by: str | None = None,
+        sort_order: str | None = None,
+        linked_to: str | None = None,
+        user_id: str | None = None,
+    ) -> tuple[list[KnowledgeRow], int]:
+        return self._run(get_knowledge_contents(self._ctx, limit=limit, page=page, sort_by=sort_by,
+                                                sort_order=sort_order, linked_to=linked_to, user_id=user_id))
 
-    def upsert_knowledge_content(self, knowledge_row: agno.db.schemas.knowledge.KnowledgeRow):  # type: ignore[override]
-        raise NotImplementedError("upsert_knowledge_content is not implemented yet")
+    def upsert_knowledge_content(self, knowledge_row: KnowledgeRow) -> KnowledgeRow:
+        return self._run(upsert_knowledge_content(self._ctx, knowledge_row=knowledge_row))

@@ -220,3 +220,14 @@ def test_json_documents_round_trip(migrated: sa.Engine, document: dict[str, Any]
         stored = session.get(agno_models.AgnoSession, "h")
         assert stored is not None
         assert stored.session_data == document
+
+
+def test_strings_compare_exactly_on_every_dialect(migrated: sa.Engine) -> None:
+    """MySQL's default collations would make 'ALICE ' equal 'alice'; ids must stay distinct."""
+    with Session(migrated) as session:
+        for session_id in ("alice", "ALICE", "alice "):
+            session.add(agno_models.AgnoSession(session_id=session_id, session_type="agent", created_at=1, user_id=session_id))
+        session.commit()
+    with migrated.connect() as conn:
+        matches = conn.execute(sa.text("SELECT COUNT(*) FROM agno_sessions WHERE user_id = 'alice'")).scalar()
+    assert matches == 1
