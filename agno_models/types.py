@@ -7,9 +7,10 @@
 - Indexed strings carry explicit lengths: MySQL indexes at most 3072 bytes per key and utf8mb4
   needs 4 bytes a character, so a 128-character id costs 512 bytes and even a four-column key
   of ids stays within the limit.
-- Strings compare exactly on every dialect. MySQL's default collations fold case and trailing
-  spaces ('ALICE ' = 'alice'), which would let one user id reach another's rows, so MySQL
-  columns use the binary utf8mb4_bin collation, as PostgreSQL and SQLite compare by default.
+- Strings compare exactly on every dialect. MySQL's default collations fold case and pad
+  trailing spaces ('ALICE ' = 'alice'), which would let one user id reach another's rows, so
+  MySQL columns use a binary NO PAD collation (utf8mb4_nopad_bin on MariaDB, utf8mb4_0900_bin
+  on MySQL 8), comparing the way PostgreSQL and SQLite do by default.
 - Embeddings are pgvector ``vector`` on PostgreSQL and packed little-endian float32 bytes
   elsewhere, read back as NumPy float32 arrays on every dialect.
 """
@@ -36,11 +37,36 @@ TIMESTAMP_TEXT_LENGTH = 128  # ISO-8601 strings agno keeps for traces
 _MYSQL = ("mysql", "mariadb")
 
 
-_EXACT = "utf8mb4_bin"
+def _exact_collation(dialect: Dialect) -> str:
+    return "utf8mb4_nopad_bin" if getattr(dialect, "is_mariadb", False) else "utf8mb4_0900_bin"
+
+
+class ExactString(TypeDecorator[str]):
+    """VARCHAR(length), compared byte for byte on every dialect."""
+
+    impl = String
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name in _MYSQL:
+            return dialect.type_descriptor(mysql.VARCHAR(self.impl.length, collation=_exact_collation(dialect)))
+        return String(self.impl.length)
+
+
+class ExactText(TypeDecorator[str]):
+    """Unbounded text compared byte for byte; LONGTEXT on MySQL (plain TEXT stops at 64 KB)."""
+
+    impl = Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name in _MYSQL:
+            return dialect.type_descriptor(mysql.LONGTEXT(collation=_exact_collation(dialect)))
+        return Text()
 
 
 def _string(length: int) -> TypeEngine[str]:
-    return String(length).with_variant(mysql.VARCHAR(length, collation=_EXACT), *_MYSQL)
+    return ExactString(length)
 
 
 def json_type() -> TypeEngine[Any]:
@@ -49,8 +75,8 @@ def json_type() -> TypeEngine[Any]:
 
 
 def long_text() -> TypeEngine[str]:
-    """Unbounded text: TEXT, or LONGTEXT on MySQL/MariaDB."""
-    return Text().with_variant(mysql.LONGTEXT(collation=_EXACT), *_MYSQL)
+    """Unbounded text: TEXT, or LONGTEXT on MySQL/MariaDB (plain TEXT stops at 64 KB there)."""
+    return ExactText()
 
 
 def id_string() -> TypeEngine[str]:

@@ -53,15 +53,16 @@ def value_for(column: sa.Column[Any], payload: dict[str, Any] | None) -> Any:
         return datetime(2026, 11, 22, 3, 4, 5, 678901, tzinfo=UTC)
     if isinstance(kind, sa.JSON):
         return payload if payload is not None else {"text": NON_ASCII, "n": [BIG_INT, -1, 0.5]}
-    python = kind.python_type
+    base = kind.impl_instance if isinstance(kind, sa.types.TypeDecorator) else kind
+    python = base.python_type
     if python is bool:
         return True
     if python is date:
         return date(2026, 2, 28)
     if python is int:
-        return BIG_INT if isinstance(kind, sa.BigInteger) else INT32
+        return BIG_INT if isinstance(base, sa.BigInteger) else INT32
     if python is str:
-        length = getattr(kind, "length", None) or 5000
+        length = getattr(base, "length", None) or 5000
         text = (NON_ASCII * (length // len(NON_ASCII) + 1))[:length]
         return text
     raise AssertionError(f"no test value for {column.table.name}.{column.name} of type {kind!r}")
