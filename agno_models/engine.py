@@ -10,7 +10,9 @@ from typing import Any
 from uuid import UUID
 
 import sqlalchemy as sa
+import sqlalchemy.ext.asyncio as sa_async
 from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 # Big JSON payloads (16 MB and more) must reach MySQL in one packet; the server's own
 # max_allowed_packet must be raised to match (see the README).
@@ -72,20 +74,53 @@ def _on_sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql(f"BEGIN {mode}")
 
 
-def create_engine(url: str | URL, **kwargs: Any) -> Engine:
-    """``sqlalchemy.create_engine`` with this project's per-dialect settings."""
+# The async twin of each sync driver, and back: one URL serves both kinds of engine.
+_ASYNC_DRIVER = {"sqlite": "aiosqlite", "postgresql": "psycopg", "mysql": "aiomysql", "mariadb": "aiomysql"}
+_SYNC_DRIVER = {"sqlite": "pysqlite", "postgresql": "psycopg", "mysql": "pymysql", "mariadb": "pymysql"}
+
+
+def sync_url(url: str | URL) -> URL:
     url = make_url(url)
+    return url.set(drivername=f"{url.get_backend_name()}+{_SYNC_DRIVER.get(url.get_backend_name(), url.get_driver_name())}")
+
+
+def async_url(url: str | URL) -> URL:
+    url = make_url(url)
+    return url.set(drivername=f"{url.get_backend_name()}+{_ASYNC_DRIVER.get(url.get_backend_name(), url.get_driver_name())}")
+
+
+def _engine_options(url: URL, kwargs: dict[str, Any]) -> dict[str, Any]:
     backend = url.get_backend_name()
     kwargs.setdefault("json_serializer", json_dumps_postgres if backend == "postgresql" else json_dumps)
     connect_args: dict[str, Any] = dict(kwargs.pop("connect_args", {}))
-    if backend == "mysql" or backend == "mariadb":
+    if backend in ("mysql", "mariadb"):
         connect_args.setdefault("charset", "utf8mb4")
-        connect_args.setdefault("max_allowed_packet", MYSQL_MAX_PACKET)
+        if url.get_driver_name() == "pymysql":  # aiomysql takes no client-side packet limit
+            connect_args.setdefault("max_allowed_packet", MYSQL_MAX_PACKET)
         kwargs.setdefault("pool_recycle", 3600)
     if backend != "sqlite":
         kwargs.setdefault("pool_pre_ping", True)
-    engine = sa.create_engine(url, connect_args=connect_args, **kwargs)
-    if backend == "sqlite":
+    kwargs["connect_args"] = connect_args
+    return kwargs
+
+
+def _install_events(engine: Engine) -> None:
+    if engine.dialect.name == "sqlite":
         sa.event.listen(engine, "connect", _on_sqlite_connect)
         sa.event.listen(engine, "begin", _on_sqlite_begin)
+
+
+def create_engine(url: str | URL, **kwargs: Any) -> Engine:
+    """``sqlalchemy.create_engine`` with this project's per-dialect settings."""
+    url = make_url(url)
+    engine = sa.create_engine(url, **_engine_options(url, kwargs))
+    _install_events(engine)
+    return engine
+
+
+def create_async_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
+    """The asyncio engine for ``url`` (psycopg 3 async, aiosqlite, aiomysql), same settings."""
+    url = async_url(url)
+    engine = sa_async.create_async_engine(url, **_engine_options(url, kwargs))
+    _install_events(engine.sync_engine)
     return engine

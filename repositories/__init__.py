@@ -4,8 +4,8 @@
     agent = Agent(model=..., db=SqliteDb(db_file="agno.db"))
 """
 
-from repositories.backends import MySQLDb, PostgresDb, SqliteDb
+from repositories.backends import AsyncMySQLDb, AsyncPostgresDb, AsyncSqliteDb, MySQLDb, PostgresDb, SqliteDb
 from repositories.core.schema import SchemaNotReadyError
 from repositories.sessions import OwnershipError
 
-__all__ = ["MySQLDb", "OwnershipError", "PostgresDb", "SchemaNotReadyError", "SqliteDb"]
+__all__ = ["AsyncMySQLDb", "AsyncPostgresDb", "AsyncSqliteDb", "MySQLDb", "OwnershipError", "PostgresDb", "SchemaNotReadyError", "SqliteDb"]

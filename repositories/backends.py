@@ -6,10 +6,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from agno_models.engine import create_engine
 from repositories.approvals import ApprovalsMethods
 from repositories.components import ComponentsMethods
+from repositories.core.asyncdb import AsyncSqlDb, async_twin
 from repositories.core.db import SqlDb
 from repositories.evals import EvalsMethods
 from repositories.knowledge import KnowledgeMethods
@@ -52,7 +53,7 @@ class SqliteDb(_Methods, SqlDb):
         **tables: Any,
     ) -> None:
         if db_engine is None and db_url is None:
-            db_url = f"sqlite:///{Path(db_file or 'agno.db').resolve()}"
+            db_url = _sqlite_url(db_file)
         super().__init__(db_engine=db_engine, db_url=db_url, id=id, auto_upgrade=auto_upgrade, **tables)
         self.db_file = db_file
 
@@ -97,4 +98,70 @@ class MySQLDb(_Methods, SqlDb):
         )
 
 
-__all__ = ["MySQLDb", "PostgresDb", "SqliteDb", "create_engine"]
+_AsyncMethods = async_twin(_Methods, "_AsyncMethods")
+
+
+def _sqlite_url(db_file: str | None) -> str:
+    return f"sqlite:///{Path(db_file or 'agno.db').resolve()}"
+
+
+class AsyncSqliteDb(_AsyncMethods, AsyncSqlDb):  # type: ignore[misc, valid-type]
+    """agno's ``AsyncSqliteDb`` (aiosqlite): ``db_file`` (default ``./agno.db``), ``db_url`` or ``db_engine``."""
+
+    def __init__(
+        self,
+        db_file: str | None = None,
+        db_engine: AsyncEngine | None = None,
+        db_url: str | None = None,
+        *,
+        id: str | None = None,
+        auto_upgrade: bool = True,
+        **tables: Any,
+    ) -> None:
+        if db_engine is None and db_url is None:
+            db_url = _sqlite_url(db_file)
+        super().__init__(db_engine=db_engine, db_url=db_url, id=id, auto_upgrade=auto_upgrade, **tables)
+        self.db_file = db_file
+
+
+class AsyncPostgresDb(_AsyncMethods, AsyncSqlDb):  # type: ignore[misc, valid-type]
+    """agno's ``AsyncPostgresDb`` (psycopg 3 in async mode); ``db_schema`` defaults to ``ai``."""
+
+    default_db_schema = "ai"
+
+    def __init__(
+        self,
+        db_url: str | None = None,
+        db_engine: AsyncEngine | None = None,
+        db_schema: str | None = None,
+        *,
+        id: str | None = None,
+        auto_upgrade: bool = True,
+        **tables: Any,
+    ) -> None:
+        super().__init__(
+            db_engine=db_engine, db_url=db_url, db_schema=db_schema, id=id, auto_upgrade=auto_upgrade, **tables
+        )
+
+
+class AsyncMySQLDb(_AsyncMethods, AsyncSqlDb):  # type: ignore[misc, valid-type]
+    """agno's ``AsyncMySQLDb`` (aiomysql) for MySQL and MariaDB; ``db_schema`` defaults to ``ai``."""
+
+    default_db_schema = "ai"
+
+    def __init__(
+        self,
+        db_url: str | None = None,
+        db_engine: AsyncEngine | None = None,
+        db_schema: str | None = None,
+        *,
+        id: str | None = None,
+        auto_upgrade: bool = True,
+        **tables: Any,
+    ) -> None:
+        super().__init__(
+            db_engine=db_engine, db_url=db_url, db_schema=db_schema, id=id, auto_upgrade=auto_upgrade, **tables
+        )
+
+
+__all__ = ["AsyncMySQLDb", "AsyncPostgresDb", "AsyncSqliteDb", "MySQLDb", "PostgresDb", "SqliteDb"]

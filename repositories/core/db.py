@@ -12,7 +12,7 @@ from typing import Any, ClassVar, TypeVar
 
 import sqlalchemy as sa
 from agno.db.base import BaseDb
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import URL, Connection, Engine
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from agno_models.engine import create_engine
@@ -31,14 +31,17 @@ TABLE_ARGUMENTS = (
 )
 
 
-def table_names_of(db: BaseDb, knowledge_embeddings_table: str | None) -> TableNames:
-    """Our TableNames from the names agno's BaseDb derived (it renames runs with sessions)."""
+def table_names_of(db: Any, knowledge_embeddings_table: str | None) -> TableNames:
+    """Our TableNames from the names agno's base class derived (it renames runs with sessions)."""
+    knowledge = db.knowledge_table_name
     return TableNames(
         sessions=db.session_table_name,
         runs=db.runs_table_name,
         memories=db.memory_table_name,
-        knowledge=db.knowledge_table_name,
-        knowledge_embeddings=knowledge_embeddings_table or _derived(db, "agno_knowledge_embeddings"),
+        knowledge=knowledge,
+        # The chunk table follows the knowledge table when that one is renamed.
+        knowledge_embeddings=knowledge_embeddings_table
+        or ("agno_knowledge_embeddings" if knowledge == "agno_knowledge" else f"{knowledge}_embeddings"),
         evals=db.eval_table_name,
         metrics=db.metrics_table_name,
         traces=db.trace_table_name,
@@ -48,21 +51,57 @@ def table_names_of(db: BaseDb, knowledge_embeddings_table: str | None) -> TableN
         approvals=db.approvals_table_name,
         learnings=db.learnings_table_name,
         components=db.components_table_name,
-        component_configs=db.component_configs_table_name,
-        component_links=db.component_links_table_name,
+        # agno's async base class has no arguments for these two; their defaults apply.
+        component_configs=getattr(db, "component_configs_table_name", "agno_component_configs"),
+        component_links=getattr(db, "component_links_table_name", "agno_component_links"),
         versions=db.versions_table_name,
     )
 
 
-def _derived(db: BaseDb, default: str) -> str:
-    # The chunk table follows the knowledge table when that one is renamed.
-    return default if db.knowledge_table_name == "agno_knowledge" else f"{db.knowledge_table_name}_embeddings"
-
-
-class SqlDb(BaseDb):
-    """agno's ``BaseDb`` on the agno-models tables, for any of the three dialects."""
+class StorageConfig:
+    """What the sync and async classes share: dialect, schema, table names, statement context."""
 
     default_db_schema: ClassVar[str | None] = None
+    dialect: str
+    db_schema: str | None
+    table_names: TableNames
+    tables: TableSet
+    _ctx: Ctx
+
+    def _configure(
+        self, *, dialect_name: str, db_schema: str | None, auto_upgrade: bool, knowledge_embeddings_table: str | None
+    ) -> None:
+        self.dialect = dialect_family(dialect_name)
+        self.db_schema = db_schema if db_schema is not None else self.default_db_schema
+        if self.dialect == "sqlite" and self.db_schema is not None:
+            raise ValueError("SQLite has no schemas; use a separate database file instead of db_schema")
+        self.auto_upgrade = auto_upgrade
+        self.table_names = table_names_of(self, knowledge_embeddings_table)
+        self.tables = TableSet.for_names(self.table_names)
+        self._ctx = Ctx(tables=self.tables, dialect=self.dialect)
+        self.migrated_on_first_use = False  # whether this instance ran the migrations
+
+    def _translate(self) -> dict[str, Any]:
+        """Execution options that qualify the (schema-less) tables with ``db_schema``."""
+        return {} if self.db_schema is None else {"schema_translate_map": {None: self.db_schema}}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": getattr(self, "id", None),
+            "type": type(self).__name__,
+            "db_schema": self.db_schema,
+            "tables": self.table_names.as_dict(),
+        }
+
+
+def check_table_arguments(owner: str, tables: dict[str, Any]) -> None:
+    unknown = sorted(set(tables) - set(TABLE_ARGUMENTS))
+    if unknown:
+        raise TypeError(f"{owner} got unexpected argument(s) {unknown}")
+
+
+class SqlDb(StorageConfig, BaseDb):
+    """agno's ``BaseDb`` on the agno-models tables, for any of the three dialects."""
 
     def __init__(
         self,
@@ -75,39 +114,27 @@ class SqlDb(BaseDb):
         knowledge_embeddings_table: str | None = None,
         **tables: str | None,
     ) -> None:
-        unknown = sorted(set(tables) - set(TABLE_ARGUMENTS))
-        if unknown:
-            raise TypeError(f"{type(self).__name__} got unexpected argument(s) {unknown}")
+        check_table_arguments(type(self).__name__, tables)
         if db_engine is None:
             if db_url is None:
                 raise ValueError("One of db_url or db_engine must be provided")
             db_engine = create_engine(db_url)
         self.db_url: str | None = db_url
         self.db_engine: Engine = db_engine
-        self.dialect = dialect_family(db_engine.dialect.name)
-        super().__init__(id=id or _default_id(db_engine, db_schema), **tables)  # type: ignore[arg-type]
-        self.db_schema: str | None = db_schema if db_schema is not None else self.default_db_schema
-        if self.dialect == "sqlite" and self.db_schema is not None:
-            raise ValueError("SQLite has no schemas; use a separate database file instead of db_schema")
-        self.auto_upgrade = auto_upgrade
-        self.table_names = table_names_of(self, knowledge_embeddings_table)
-        self.tables = TableSet.for_names(self.table_names)
-        self._ctx = Ctx(tables=self.tables, dialect=self.dialect)
+        BaseDb.__init__(self, id=id or default_id(db_engine.url, db_schema), **tables)  # type: ignore[arg-type]
+        self._configure(dialect_name=db_engine.dialect.name, db_schema=db_schema, auto_upgrade=auto_upgrade,
+                        knowledge_embeddings_table=knowledge_embeddings_table)
         # What agno's own tooling reaches for (e.g. the Session factory in AgentOS helpers).
         self.Session: scoped_session[Any] = scoped_session(
             sessionmaker(bind=self._engine_for_queries(), expire_on_commit=False)
         )
         self._schema_ready = False
         self._schema_lock = threading.Lock()
-        self.migrated_on_first_use = False  # whether this instance ran the migrations
 
     # --- plumbing -------------------------------------------------------------------------
 
     def _engine_for_queries(self) -> Engine:
-        if self.db_schema is None:
-            return self.db_engine
-        # Tables are declared without a schema; qualify them at compile time.
-        return self.db_engine.execution_options(schema_translate_map={None: self.db_schema})
+        return self.db_engine.execution_options(**self._translate()) if self.db_schema else self.db_engine
 
     def _ensure_schema(self) -> None:
         if self._schema_ready:
@@ -155,16 +182,8 @@ class SqlDb(BaseDb):
         self.Session.remove()
         self.db_engine.dispose()
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "type": type(self).__name__,
-            "db_schema": self.db_schema,
-            "tables": self.table_names.as_dict(),
-        }
 
-
-def _default_id(engine: Engine, schema: str | None) -> str:
+def default_id(url: URL, schema: str | None) -> str:
     from agno.utils.string import generate_id
 
-    return generate_id(f"{engine.url.render_as_string(hide_password=True)}#{schema}")
+    return generate_id(f"{url.render_as_string(hide_password=True)}#{schema}")

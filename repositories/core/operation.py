@@ -91,3 +91,30 @@ def run_sync(connect: Callable[[bool], Any], op: Operation[T]) -> T:
                 continue
             raise
     raise AssertionError("unreachable")
+
+
+async def run_async(connect: Callable[[bool], Any], op: Operation[T]) -> T:
+    """The async executor: the same steps, awaited on an ``AsyncConnection``.
+
+    ``AsyncConnection.execute`` returns buffered results, so an operation reads them exactly as
+    it does under the sync executor.
+    """
+    import asyncio
+
+    for attempt in range(MAX_ATTEMPTS):
+        try:
+            async with connect(op.writes) as conn:
+                async with conn.begin():
+                    steps = op.start()
+                    try:
+                        statement = next(steps)
+                        while True:
+                            statement = steps.send(await conn.execute(statement))
+                    except StopIteration as done:
+                        return done.value
+        except sa.exc.DBAPIError as error:
+            if attempt + 1 < MAX_ATTEMPTS and is_transient(error):
+                await asyncio.sleep(backoff(attempt))
+                continue
+            raise
+    raise AssertionError("unreachable")

@@ -1,0 +1,152 @@
+"""``AsyncSqlDb``: agno's ``AsyncBaseDb`` from the very same operations as the sync classes.
+
+Every public method of a sync method group is ``return self._run(<operation>)``. Here ``_run``
+hands the operation back instead of executing it, and :func:`async_twin` wraps each method as a
+coroutine that awaits the async executor: signatures, argument checks and statements are shared,
+only the executor differs. Drivers: psycopg 3 (async mode), aiosqlite, aiomysql.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from agno.db.base import AsyncBaseDb
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from agno_models.engine import create_async_engine, create_engine, sync_url
+from repositories.core.db import StorageConfig, check_table_arguments, default_id
+from repositories.core.operation import Operation, run_async
+from repositories.core.schema import ensure_schema
+
+T = TypeVar("T")
+
+
+def async_twin(sync_methods: type, name: str) -> type:
+    """A class whose methods are coroutine versions of ``sync_methods``' public methods."""
+    namespace: dict[str, Any] = {"__doc__": f"Async twin of {sync_methods.__name__}."}
+    for attr in dir(sync_methods):
+        fn = getattr(sync_methods, attr)
+        if attr.startswith("_") or not inspect.isfunction(fn):
+            continue
+        namespace[attr] = _coroutine(fn)
+    return type(name, (), namespace)
+
+
+def _coroutine(fn: Any) -> Any:
+    @functools.wraps(fn)
+    async def method(self: AsyncSqlDb, *args: Any, **kwargs: Any) -> Any:
+        op = fn(self, *args, **kwargs)  # builds (and validates) the operation, runs nothing
+        if not isinstance(op, Operation):
+            raise TypeError(f"{fn.__qualname__} must return self._run(<operation>) to have an async twin")
+        return await self._arun(op)
+
+    return method
+
+
+class AsyncSqlDb(StorageConfig, AsyncBaseDb):
+    """agno's ``AsyncBaseDb`` on the agno-models tables, for any of the three dialects."""
+
+    def __init__(
+        self,
+        *,
+        db_engine: AsyncEngine | None = None,
+        db_url: str | None = None,
+        db_schema: str | None = None,
+        id: str | None = None,
+        auto_upgrade: bool = True,
+        knowledge_embeddings_table: str | None = None,
+        **tables: str | None,
+    ) -> None:
+        check_table_arguments(type(self).__name__, tables)
+        if db_engine is None:
+            if db_url is None:
+                raise ValueError("One of db_url or db_engine must be provided")
+            db_engine = create_async_engine(db_url)
+        self.db_url: str | None = db_url
+        self.db_engine: AsyncEngine = db_engine
+        # agno's async base class knows fewer table arguments; the rest keep their defaults.
+        known = set(inspect.signature(AsyncBaseDb.__init__).parameters)
+        AsyncBaseDb.__init__(
+            self, id=id or default_id(db_engine.url, db_schema), **{k: v for k, v in tables.items() if k in known}
+        )
+        for argument, attribute in (("component_configs_table", "component_configs_table_name"),
+                                    ("component_links_table", "component_links_table_name")):
+            setattr(self, attribute, tables.get(argument) or f"agno_{argument.removesuffix('_table')}")
+        self._configure(dialect_name=db_engine.dialect.name, db_schema=db_schema, auto_upgrade=auto_upgrade,
+                        knowledge_embeddings_table=knowledge_embeddings_table)
+        self._schema_ready = False
+        self._schema_lock = asyncio.Lock()
+
+    # --- plumbing -------------------------------------------------------------------------
+
+    def _run(self, op: Operation[T]) -> Operation[T]:
+        return op  # the sync method bodies build operations; the async twin awaits them
+
+    async def _ensure_schema(self) -> None:
+        if self._schema_ready:
+            return
+        async with self._schema_lock:
+            if not self._schema_ready:
+                # Alembic is synchronous: migrate through the sync twin of the driver, off the loop.
+                engine = create_engine(sync_url(self.db_engine.url))
+                try:
+                    self.migrated_on_first_use = await asyncio.to_thread(
+                        ensure_schema, engine, schema=self.db_schema, names=self.table_names,
+                        auto_upgrade=self.auto_upgrade,
+                    )
+                finally:
+                    engine.dispose()
+                self._schema_ready = True
+
+    def _connect(self, writes: bool) -> Any:
+        return _Connect(self, writes)
+
+    async def _arun(self, op: Operation[T]) -> T:
+        await self._ensure_schema()
+        return await run_async(self._connect, op)
+
+    # --- what agno's tooling expects of an async SQL db ------------------------------------
+
+    async def table_exists(self, table_name: str) -> bool:
+        async with self.db_engine.connect() as conn:
+            return await conn.run_sync(lambda sync: sa.inspect(sync).has_table(table_name, schema=self.db_schema))
+
+    async def _get_table(self, table_type: str, create_table_if_not_found: bool | None = False) -> sa.Table | None:
+        table = self.tables.by_type(table_type)
+        if table is None:
+            return None
+        if create_table_if_not_found:
+            await self._ensure_schema()
+        elif not self._schema_ready and not await self.table_exists(table.name):
+            return None
+        return table
+
+    async def _create_all_tables(self) -> None:
+        await self._ensure_schema()
+
+    async def close(self) -> None:
+        await self.db_engine.dispose()
+
+
+class _Connect:
+    """``async with`` an AsyncConnection set up for one operation."""
+
+    def __init__(self, db: AsyncSqlDb, writes: bool) -> None:
+        self.db, self.writes = db, writes
+        self.conn: AsyncConnection | None = None
+
+    async def __aenter__(self) -> AsyncConnection:
+        conn = await self.db.db_engine.connect()
+        options = self.db._translate()
+        if self.db.dialect == "sqlite" and self.writes:
+            options["sqlite_begin"] = "IMMEDIATE"
+        self.conn = await conn.execution_options(**options) if options else conn
+        return self.conn
+
+    async def __aexit__(self, *exc: Any) -> None:
+        assert self.conn is not None
+        await self.conn.close()
