@@ -282,13 +282,9 @@ def _upsert_rows(ctx: Ctx, rows: list[dict[str, Any]], *, touch: int | None) -> 
 
 @operation(writes=True)
 def insert_session_if_absent(ctx: Ctx, *, session: Session) -> Steps[bool]:
-    table = ctx.tables.sessions
     row = session_row(session, updated_at=None)
-    before = (yield sa.select(sa.func.count()).select_from(table).where(table.c.session_id == row["session_id"])).scalar_one()
-    if before:
-        return False
-    yield insert_ignore(ctx, table, row, key=["session_id"])
-    return True
+    inserted = (yield insert_ignore(ctx, ctx.tables.sessions, row, key=["session_id"])).rowcount
+    return inserted == 1
 
 
 @operation(writes=True)

@@ -88,12 +88,19 @@ def _columns_of(expression: ColumnElement[Any]) -> list[sa.Column[Any]]:
 
 
 def insert_ignore(ctx: Ctx, table: sa.Table, rows: Mapping[str, Any] | Sequence[Mapping[str, Any]], *, key: Sequence[str]) -> Insert:
-    """INSERT that silently keeps an existing row with the same key."""
+    """INSERT that keeps an existing row with the same key; its rowcount says how many were inserted.
+
+    On MySQL this is INSERT IGNORE, which also demotes other errors to warnings: validate values
+    (and make sure referenced rows exist) before using it there.
+    """
     values = list(rows) if not isinstance(rows, Mapping) else [rows]
     if ctx.dialect == "mysql":
-        return mysql.insert(table).values(values).prefix_with("IGNORE")
-    dialect_insert = postgresql.insert if ctx.dialect == "postgresql" else sqlite.insert
-    return dialect_insert(table).values(values).on_conflict_do_nothing(index_elements=list(key))
+        stmt = mysql.insert(table).values(values).prefix_with("IGNORE")
+    else:
+        dialect_insert = postgresql.insert if ctx.dialect == "postgresql" else sqlite.insert
+        stmt = dialect_insert(table).values(values).on_conflict_do_nothing(index_elements=list(key))
+    # psycopg reports no rowcount for INSERT unless SQLAlchemy is asked to keep it.
+    return stmt.execution_options(preserve_rowcount=True)
 
 
 def locked(ctx: Ctx, stmt: Select[Any], *, skip_locked: bool = False) -> Select[Any]:

@@ -353,3 +353,19 @@ def test_shapes_match_agnos_own_sqlite_db(db: SqlDb, tmp_path: Path) -> None:
     # agno keeps a legacy `runs` column on its sessions table; ours has no such column.
     theirs["session_keys"] = [[k for k in keys if k != "runs"] for keys in theirs["session_keys"]]
     assert ours == theirs
+
+
+def test_insert_session_if_absent_has_exactly_one_winner(db: SqlDb) -> None:
+    results: list[bool] = []
+    barrier = threading.Barrier(6)
+
+    def insert(user: int) -> None:
+        barrier.wait()
+        results.append(db.insert_session_if_absent(agent_session("race", user_id=f"u{user}")))
+
+    threads = [threading.Thread(target=insert, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [False] * 5 + [True]
