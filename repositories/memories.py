@@ -1,42 +1,353 @@
-"""User memories. (Not implemented yet: every method raises NotImplementedError.)"""
+"""User memories: one row per memory (``memory`` its JSON body, ``topics`` a JSON list of strings).
+
+The storage contract is agno 3.1's (``agno.db.schemas.memory.UserMemory`` in and out). On top of it:
+- a memory owned by one user is never overwritten, read or deleted through another user's id: an
+  upsert aimed at another user's ``memory_id`` leaves the row untouched and reports nothing stored
+  (``None`` / left out of the bulk result); a memory nobody owns is claimed by its first owner;
+- topic filters, distinct topics and per-user statistics are computed in SQL, one query each;
+- ``search_content`` is a literal substring match (``%`` and ``_`` are not wildcards);
+- database errors propagate; bad input raises ``ValueError`` before anything is written.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from typing import Any
+from uuid import uuid4
 
-from repositories.core.dialect import Ctx
-from repositories.core.operation import Operation
+import sqlalchemy as sa
+from agno.db.schemas.memory import UserMemory
+from agno.utils.string import sanitize_postgres_string
+
+from agno_models.types import ID_LENGTH
+from repositories.core.dialect import Ctx, json_array_contains, upsert
+from repositories.core.operation import Operation, Steps, operation
+from repositories.core.query import as_dict, count_of, ordered, paged
+
+# Rows per INSERT: 10 columns a row keeps every batch far below each driver's bind-parameter limit
+# (SQLite 32766, PostgreSQL 65535) while still writing big imports in few round trips.
+BATCH_ROWS = 500
+
+
+# --- rows -------------------------------------------------------------------------------------
+
+
+def _check_id(name: str, value: Any, *, required: bool = False) -> None:
+    if value is None and not required:
+        return
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"memory {name} must be a non-empty string, got {value!r}")
+    if len(value) > ID_LENGTH:
+        raise ValueError(f"memory {name} is {len(value)} characters; at most {ID_LENGTH} can be stored")
+
+
+def _check_topics(topics: Any, *, what: str = "memory topics") -> None:
+    if topics is None:
+        return
+    if isinstance(topics, str) or not isinstance(topics, list | tuple):
+        raise ValueError(f"{what} must be a list of strings, got {type(topics).__name__} {topics!r}")
+    bad = [t for t in topics if not isinstance(t, str)]
+    if bad:
+        raise ValueError(f"{what} must be strings; got {bad!r}")
+
+
+def memory_row(memory: UserMemory) -> dict[str, Any]:
+    """The table row for an agno ``UserMemory``; assigns a ``memory_id`` as agno does when missing."""
+    if not isinstance(memory, UserMemory):
+        raise ValueError(f"expected an agno UserMemory, got {type(memory).__name__}")
+    if memory.memory is None:
+        raise ValueError("a user memory needs its memory content (memory.memory is None)")
+    if memory.memory_id is None:
+        # agno assigns the id on the caller's object; so do we (callers read it back from there).
+        memory.memory_id = str(uuid4())
+    _check_id("memory_id", memory.memory_id, required=True)
+    for name in ("user_id", "agent_id", "team_id"):
+        _check_id(name, getattr(memory, name))
+    _check_topics(memory.topics)
+    created_at = memory.created_at if memory.created_at is not None else int(time.time())
+    return {
+        "memory_id": memory.memory_id,
+        "memory": memory.memory,
+        # agno strips NUL from these on PostgreSQL (its text cannot hold it); doing it on every
+        # dialect keeps a memory identical whichever database stores it.
+        "input": sanitize_postgres_string(memory.input),
+        "feedback": sanitize_postgres_string(memory.feedback),
+        "user_id": memory.user_id,
+        "agent_id": memory.agent_id,
+        "team_id": memory.team_id,
+        "topics": list(memory.topics) if memory.topics is not None else None,
+        "created_at": created_at,
+        "updated_at": memory.updated_at,
+    }
+
+
+def _owner_guard(ctx: Ctx) -> Callable[[Callable[[str], Any]], Any]:
+    table = ctx.tables.memories
+    # Overwrite only the caller's own memory, or one nobody owns yet.
+    return lambda incoming: (table.c.user_id == incoming("user_id")) | table.c.user_id.is_(None)
+
+
+def _finish(record: dict[str, Any], deserialize: bool | None) -> UserMemory | dict[str, Any]:
+    return UserMemory.from_dict(record) if deserialize else record
+
+
+def _upsert_rows(ctx: Ctx, rows: list[dict[str, Any]], *, touch: int | None) -> Steps[dict[str, dict[str, Any]]]:
+    """Upsert memory rows, one statement per batch; return the stored rows the caller owns, by memory_id.
+
+    ``touch`` is the ``updated_at`` an existing row gets (None: the incoming row's own value).
+    ``created_at`` is fixed at insert; ``user_id`` only ever changes from NULL to its first owner.
+    """
+    table = ctx.tables.memories
+    columns = [c for c in rows[0] if c not in ("memory_id", "created_at")]
+    update: dict[str, Any] = {c: (lambda col: lambda incoming: incoming(col))(c) for c in columns}
+    if touch is not None:
+        update["updated_at"] = lambda incoming: sa.literal(touch, sa.BigInteger)
+    wanted = {r["memory_id"]: r["user_id"] for r in rows}
+    stored: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(rows), BATCH_ROWS):
+        batch = rows[start : start + BATCH_ROWS]
+        yield upsert(ctx, table, batch, key=["memory_id"], update=update, only_if=_owner_guard(ctx))
+        ids = [r["memory_id"] for r in batch]
+        for found in (yield sa.select(table).where(table.c.memory_id.in_(ids))).fetchall():
+            record = as_dict(found)
+            # Another user's memory was left as it was: it is not the caller's to see.
+            if record["user_id"] == wanted[record["memory_id"]]:
+                stored[record["memory_id"]] = record
+    return stored
+
+
+# --- distinct topics --------------------------------------------------------------------------
+
+
+def topic_elements(ctx: Ctx, table: sa.Table) -> tuple[sa.ColumnElement[Any], sa.FromClause]:
+    """(one topic, the FROM that yields one row per topic of each memory) in the dialect's SQL.
+
+    Only JSON arrays are expanded; a NULL or scalar ``topics`` yields no rows.
+    """
+    if ctx.dialect == "postgresql":
+        # A set-returning function in the select list runs after WHERE, so scalars never reach it.
+        return sa.func.jsonb_array_elements_text(table.c.topics), table
+    if ctx.dialect == "mysql":
+        # MariaDB 10.6+ / MySQL 8: JSON_TABLE may read columns of the tables joined before it. A
+        # binary collation keeps "Food" and "food" apart, as PostgreSQL, SQLite and Python do.
+        spec = sa.literal_column("'$[*]' COLUMNS (topic LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin PATH '$')")
+        elements = sa.func.JSON_TABLE(table.c.topics, spec).table_valued("topic").alias("topic_elements")
+        return elements.c.topic, table.join(elements, sa.true())
+    elements = sa.func.json_each(table.c.topics).table_valued("value").alias("topic_elements")
+    return elements.c.value, table.join(elements, sa.true())
+
+
+def _is_json_array(ctx: Ctx, column: sa.Column[Any]) -> sa.ColumnElement[bool]:
+    if ctx.dialect == "postgresql":
+        return sa.func.jsonb_typeof(column) == "array"
+    if ctx.dialect == "mysql":
+        return sa.func.JSON_TYPE(column) == "ARRAY"
+    return sa.func.json_type(column) == "array"
+
+
+# --- operations -------------------------------------------------------------------------------
+
+
+@operation(writes=True)
+def clear_memories(ctx: Ctx) -> Steps[None]:
+    yield sa.delete(ctx.tables.memories)
+
+
+@operation(writes=True)
+def delete_user_memories(ctx: Ctx, *, memory_ids: Sequence[str], user_id: str | None) -> Steps[int]:
+    table = ctx.tables.memories
+    if isinstance(memory_ids, str):
+        raise ValueError("memory_ids must be a list of ids, not a single string")
+    ids = list(memory_ids)
+    if not ids:
+        return 0
+    stmt = sa.delete(table).where(table.c.memory_id.in_(ids))
+    if user_id is not None:
+        stmt = stmt.where(table.c.user_id == user_id)
+    return int((yield stmt).rowcount)
+
+
+@operation(writes=False)
+def get_all_memory_topics(ctx: Ctx, *, user_id: str | None) -> Steps[list[str]]:
+    table = ctx.tables.memories
+    topic, source = topic_elements(ctx, table)
+    inner = sa.select(topic.label("topic")).select_from(source).where(table.c.topics.is_not(None))
+    inner = inner.where(_is_json_array(ctx, table.c.topics))
+    if user_id is not None:
+        inner = inner.where(table.c.user_id == user_id)
+    # DISTINCT outside, so PostgreSQL's set-returning function is expanded before deduplication.
+    topics = inner.subquery()
+    stmt = sa.select(topics.c.topic).where(topics.c.topic.is_not(None)).distinct()
+    # agno returns list(set(...)), in no particular order; a sorted list is one such order.
+    return sorted((yield stmt).scalars().all())
+
+
+@operation(writes=False)
+def get_user_memory(ctx: Ctx, *, memory_id: str, deserialize: bool | None, user_id: str | None) -> Steps[Any]:
+    table = ctx.tables.memories
+    stmt = sa.select(table).where(table.c.memory_id == memory_id)
+    if user_id is not None:
+        stmt = stmt.where(table.c.user_id == user_id)
+    row = (yield stmt).first()
+    return None if row is None else _finish(as_dict(row), deserialize)
+
+
+@operation(writes=False)
+def get_user_memories(
+    ctx: Ctx,
+    *,
+    user_id: str | None,
+    agent_id: str | None,
+    team_id: str | None,
+    topics: Sequence[str] | None,
+    search_content: str | None,
+    limit: int | None,
+    page: int | None,
+    sort_by: str | None,
+    sort_order: str | None,
+    deserialize: bool | None,
+) -> Steps[Any]:
+    table = ctx.tables.memories
+    _check_topics(topics, what="the topics filter")
+    stmt = sa.select(table)
+    for column, value in ((table.c.user_id, user_id), (table.c.agent_id, agent_id), (table.c.team_id, team_id)):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if topics:
+        # A memory matches when it has any of the topics (an empty list filters nothing, as in agno).
+        stmt = stmt.where(sa.or_(*[json_array_contains(ctx, table.c.topics, t) for t in topics]))
+    if search_content is not None:
+        # agno searches the stored JSON text of the memory, case-insensitively.
+        stmt = stmt.where(sa.cast(table.c.memory, sa.Text).icontains(search_content, autoescape=True))
+    page_stmt = paged(ordered(stmt, table, sort_by, sort_order), limit, page)  # validates before any query
+    total = (yield count_of(stmt)).scalar_one()
+    records = [as_dict(r) for r in (yield page_stmt).fetchall()]
+    if not deserialize:
+        return records, total
+    return [UserMemory.from_dict(r) for r in records]
+
+
+@operation(writes=False)
+def get_user_memory_stats(
+    ctx: Ctx, *, limit: int | None, page: int | None, user_id: str | None
+) -> Steps[tuple[list[dict[str, Any]], int]]:
+    table = ctx.tables.memories
+    last_updated = sa.func.max(table.c.updated_at)
+    stmt = sa.select(
+        table.c.user_id,
+        sa.func.count(table.c.memory_id).label("total_memories"),
+        last_updated.label("last_memory_updated_at"),
+    )
+    stmt = stmt.where(table.c.user_id == user_id if user_id is not None else table.c.user_id.is_not(None))
+    stmt = stmt.group_by(table.c.user_id)
+    # Most recently updated first (never-updated users last on every dialect); user_id breaks ties
+    # so pages never overlap.
+    ordered_stmt = stmt.order_by(last_updated.is_(None), last_updated.desc(), table.c.user_id.asc())
+    page_stmt = paged(ordered_stmt, limit, page)
+    total = (yield count_of(stmt)).scalar_one()
+    rows = (yield page_stmt).fetchall()
+    stats = [
+        {
+            "user_id": r.user_id,
+            "total_memories": int(r.total_memories),
+            "last_memory_updated_at": int(r.last_memory_updated_at) if r.last_memory_updated_at is not None else None,
+        }
+        for r in rows
+    ]
+    return stats, total
+
+
+@operation(writes=True)
+def upsert_user_memory(ctx: Ctx, *, memory: UserMemory, deserialize: bool | None) -> Steps[Any]:
+    now = int(time.time())
+    # A new memory's updated_at is its own, else its creation time (agno's PostgresDb).
+    row = memory_row(memory)
+    if row["updated_at"] is None:
+        row["updated_at"] = row["created_at"]
+    stored = yield from _upsert_rows(ctx, [row], touch=now)
+    record = stored.get(row["memory_id"])
+    if record is None:
+        return None  # the memory belongs to another user: left untouched
+    return _finish(record, deserialize)
+
+
+@operation(writes=True)
+def upsert_memories(
+    ctx: Ctx, *, memories: Sequence[UserMemory], deserialize: bool | None, preserve_updated_at: bool
+) -> Steps[list[Any]]:
+    if isinstance(memories, UserMemory):
+        raise ValueError("upsert_memories takes a list of memories; use upsert_user_memory for one")
+    now = int(time.time())
+    # preserve_updated_at keeps the object's updated_at even when it is None (agno does the same).
+    rows = [memory_row(m) for m in memories]
+    if not preserve_updated_at:
+        for row in rows:
+            row["updated_at"] = now
+    if len({r["memory_id"] for r in rows}) != len(rows):
+        raise ValueError("upsert_memories got the same memory_id more than once")
+    if not rows:
+        return []
+    stored = yield from _upsert_rows(ctx, rows, touch=None)
+    # In the caller's order; memories of other users are left out.
+    return [_finish(stored[r["memory_id"]], deserialize) for r in rows if r["memory_id"] in stored]
 
 
 class MemoriesMethods:
+    """agno's user-memory methods, each one operation."""
+
     _ctx: Ctx
 
     _run: Callable[[Operation[Any]], Any]  # SqlDb's executor
 
-    def clear_memories(self) -> None:  # type: ignore[override]
-        raise NotImplementedError("clear_memories is not implemented yet")
+    def clear_memories(self) -> None:
+        return self._run(clear_memories(self._ctx))
 
-    def delete_user_memory(self, memory_id: str, user_id: Optional[str] = None) -> None:  # type: ignore[override]
-        raise NotImplementedError("delete_user_memory is not implemented yet")
+    def delete_user_memory(self, memory_id: str, user_id: str | None = None) -> None:
+        self._run(delete_user_memories(self._ctx, memory_ids=[memory_id], user_id=user_id))
 
-    def delete_user_memories(self, memory_ids: List[str], user_id: Optional[str] = None) -> None:  # type: ignore[override]
-        raise NotImplementedError("delete_user_memories is not implemented yet")
+    def delete_user_memories(self, memory_ids: list[str], user_id: str | None = None) -> None:
+        self._run(delete_user_memories(self._ctx, memory_ids=memory_ids, user_id=user_id))
 
-    def get_all_memory_topics(self, user_id: Optional[str] = None) -> List[str]:  # type: ignore[override]
-        raise NotImplementedError("get_all_memory_topics is not implemented yet")
+    def get_all_memory_topics(self, user_id: str | None = None) -> list[str]:
+        return self._run(get_all_memory_topics(self._ctx, user_id=user_id))
 
-    def get_user_memory(self, memory_id: str, deserialize: Optional[bool] = True, user_id: Optional[str] = None) -> Union[agno.db.schemas.memory.UserMemory, Dict[str, Any], NoneType]:  # type: ignore[override]
-        raise NotImplementedError("get_user_memory is not implemented yet")
+    def get_user_memory(
+        self, memory_id: str, deserialize: bool | None = True, user_id: str | None = None
+    ) -> UserMemory | dict[str, Any] | None:
+        return self._run(get_user_memory(self._ctx, memory_id=memory_id, deserialize=deserialize, user_id=user_id))
 
-    def get_user_memories(self, user_id: Optional[str] = None, agent_id: Optional[str] = None, team_id: Optional[str] = None, topics: Optional[List[str]] = None, search_content: Optional[str] = None, limit: Optional[int] = None, page: Optional[int] = None, sort_by: Optional[str] = None, sort_order: Optional[str] = None, deserialize: Optional[bool] = True) -> Union[List[agno.db.schemas.memory.UserMemory], Tuple[List[Dict[str, Any]], int]]:  # type: ignore[override]
-        raise NotImplementedError("get_user_memories is not implemented yet")
+    def get_user_memories(
+        self,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        team_id: str | None = None,
+        topics: list[str] | None = None,
+        search_content: str | None = None,
+        limit: int | None = None,
+        page: int | None = None,
+        sort_by: str | None = None,
+        sort_order: str | None = None,
+        deserialize: bool | None = True,
+    ) -> list[UserMemory] | tuple[list[dict[str, Any]], int]:
+        return self._run(get_user_memories(
+            self._ctx, user_id=user_id, agent_id=agent_id, team_id=team_id, topics=topics,
+            search_content=search_content, limit=limit, page=page, sort_by=sort_by, sort_order=sort_order,
+            deserialize=deserialize,
+        ))
 
-    def get_user_memory_stats(self, limit: Optional[int] = None, page: Optional[int] = None, user_id: Optional[str] = None) -> Tuple[List[Dict[str, Any]], int]:  # type: ignore[override]
-        raise NotImplementedError("get_user_memory_stats is not implemented yet")
+    def get_user_memory_stats(
+        self, limit: int | None = None, page: int | None = None, user_id: str | None = None
+    ) -> tuple[list[dict[str, Any]], int]:
+        return self._run(get_user_memory_stats(self._ctx, limit=limit, page=page, user_id=user_id))
 
-    def upsert_user_memory(self, memory: agno.db.schemas.memory.UserMemory, deserialize: Optional[bool] = True) -> Union[agno.db.schemas.memory.UserMemory, Dict[str, Any], NoneType]:  # type: ignore[override]
-        raise NotImplementedError("upsert_user_memory is not implemented yet")
+    def upsert_user_memory(
+        self, memory: UserMemory, deserialize: bool | None = True
+    ) -> UserMemory | dict[str, Any] | None:
+        return self._run(upsert_user_memory(self._ctx, memory=memory, deserialize=deserialize))
 
-    def upsert_memories(self, memories: List[agno.db.schemas.memory.UserMemory], deserialize: Optional[bool] = True, preserve_updated_at: bool = False) -> List[Union[agno.db.schemas.memory.UserMemory, Dict[str, Any]]]:  # type: ignore[override]
-        raise NotImplementedError("upsert_memories is not implemented yet")
+    def upsert_memories(
+        self, memories: list[UserMemory], deserialize: bool | None = True, preserve_updated_at: bool = False
+    ) -> list[UserMemory | dict[str, Any]]:
+        return self._run(upsert_memories(self._ctx, memories=memories, deserialize=deserialize,
+                                         preserve_updated_at=preserve_updated_at))
