@@ -54,7 +54,7 @@ def default_decide(request: Request) -> Reply:
     """Answer like a helpful, very predictable assistant.
 
     - structured output requested (session summaries): a JSON summary of the user's messages;
-    - memory tools offered: store the user's last message as a memory, once;
+    - memory tools offered: store the user's last message as a memory if it has #topics;
     - a team leader offered ``delegate_task_to_members``: hand the task to every member;
     - a ``remember ...`` message with a ``set_state`` tool: call it;
     - otherwise: a reply quoting the user and counting the messages seen.
@@ -65,10 +65,13 @@ def default_decide(request: Request) -> Reply:
         conversation = " ".join(m.get_content_string() for m in request.messages if m.role == "system")
         said = re.findall(r"User: (.+)", conversation) or user_texts
         return Reply(content=json.dumps({"summary": "The user said: " + " | ".join(s.strip() for s in said), "topics": ["chat"]}))
-    if "add_memory" in request.tool_names and request.answered_tool_calls == 0:
+    if "add_memory" in request.tool_names:
+        # Worth remembering: messages the user tagged with #topics.
         text = request.last_user_text
-        topics = sorted(set(re.findall(r"#(\w+)", text))) or ["general"]
-        return Reply(tool_calls=[("add_memory", {"memory": f"User said: {text}", "topics": topics})])
+        topics = sorted(set(re.findall(r"#(\w+)", text)))
+        if topics and request.answered_tool_calls == 0:
+            return Reply(tool_calls=[("add_memory", {"memory": f"User said: {text}", "topics": topics})])
+        return Reply(content="Nothing new to remember." if not topics else "Memory saved.")
     if "delegate_task_to_members" in request.tool_names and request.answered_tool_calls == 0:
         return Reply(tool_calls=[("delegate_task_to_members", {"task": request.last_user_text})])
     match = re.match(r"remember (\w+)=(\S+)", request.last_user_text)
@@ -76,7 +79,10 @@ def default_decide(request: Request) -> Reply:
         return Reply(tool_calls=[("set_state", {"key": match.group(1), "value": match.group(2)})])
     if request.answered_tool_calls:
         return Reply(content="Done.")
-    return Reply(content=f"You said {request.last_user_text!r}; I have seen {len(user_texts)} user message(s).")
+    reply = f"You said {request.last_user_text!r}; I have seen {len(user_texts)} user message(s)."
+    if len(user_texts) > 1:
+        reply += f" Before that you said {user_texts[-2]!r}."
+    return Reply(content=reply)
 
 
 @dataclass
