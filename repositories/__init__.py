@@ -6,6 +6,6 @@
 
 from repositories.backends import AsyncMySQLDb, AsyncPostgresDb, AsyncSqliteDb, MySQLDb, PostgresDb, SqliteDb
 from repositories.core.schema import SchemaNotReadyError
-from repositories.sessions import OwnershipError
+from repositories.core.values import OwnershipError
 
 __all__ = ["AsyncMySQLDb", "AsyncPostgresDb", "AsyncSqliteDb", "MySQLDb", "OwnershipError", "PostgresDb", "SchemaNotReadyError", "SqliteDb"]

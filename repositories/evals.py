@@ -22,8 +22,7 @@ from agno.db.schemas.evals import EvalFilterType, EvalRunRecord, EvalType
 from repositories.core.dialect import Ctx
 from repositories.core.operation import Operation, Steps, operation
 from repositories.core.query import as_dict, count_of, ordered, paged
-from repositories.knowledge import checked_text
-from repositories.sessions import OwnershipError
+from repositories.core.values import OwnershipError, checked
 
 # Which column a component filter requires to be set.
 _COMPONENT_COLUMNS = {
@@ -76,7 +75,7 @@ def _one(ctx: Ctx, eval_run_id: str, user_id: str | None) -> sa.Select[Any]:
 @operation(writes=True)
 def create_eval_run(ctx: Ctx, *, eval_run: EvalRunRecord) -> Steps[EvalRunRecord]:
     table = ctx.tables.evals
-    row = checked_text(table, eval_run_row(eval_run, now=int(time.time())))
+    row = checked(table, eval_run_row(eval_run, now=int(time.time())))
     yield sa.insert(table).values(dict(row))
     return eval_run
 
@@ -154,7 +153,7 @@ def rename_eval_run(
     ctx: Ctx, *, eval_run_id: str, name: str, deserialize: bool | None, user_id: str | None
 ) -> Steps[EvalRunRecord | dict[str, Any] | None]:
     table = ctx.tables.evals
-    checked_text(table, {"name": name})
+    checked(table, {"name": name})
     stmt = sa.update(table).where(table.c.run_id == eval_run_id).values(name=name, updated_at=int(time.time()))
     if user_id is not None:
         stmt = stmt.where(table.c.user_id == user_id)
@@ -168,7 +167,7 @@ def update_eval_run_user_id(ctx: Ctx, *, eval_run_id: str, user_id: str) -> Step
     table = ctx.tables.evals
     if user_id is None:
         raise ValueError("update_eval_run_user_id needs a user_id")
-    checked_text(table, {"user_id": user_id})
+    checked(table, {"user_id": user_id})
     # One conditional UPDATE: stamping and the ownership check cannot interleave with another writer.
     stamped = (
         yield sa.update(table)

@@ -22,29 +22,13 @@ from agno.db.schemas.knowledge import KnowledgeRow
 from repositories.core.dialect import Ctx, locked, upsert
 from repositories.core.operation import Operation, Steps, operation
 from repositories.core.query import as_dict, count_of, ordered, paged
+from repositories.core.values import checked
 
 # KnowledgeRow fields stored as columns of the same name.
 _FIELDS = (
     "id", "name", "description", "metadata", "type", "size", "linked_to", "access_count", "status",
     "status_message", "created_at", "updated_at", "external_id", "user_id",
 )
-
-
-def checked_text(table: sa.Table, values: Mapping[str, Any]) -> Mapping[str, Any]:
-    """Refuse strings a column cannot hold, naming the column.
-
-    Without this, PostgreSQL and MySQL reject an over-long string or a NUL with a driver error
-    while SQLite stores it, so the same call would behave differently per database.
-    """
-    for name, value in values.items():
-        if not isinstance(value, str) or name not in table.c:
-            continue
-        if "\x00" in value:
-            raise ValueError(f"{name} contains the character U+0000 (NUL), which PostgreSQL cannot store")
-        length = getattr(table.c[name].type, "length", None)
-        if length is not None and len(value) > length:
-            raise ValueError(f"{name} is {len(value)} characters long; {table.name}.{name} holds at most {length}")
-    return values
 
 
 def _visible_to(table: sa.Table, user_id: str | None) -> sa.ColumnElement[bool]:
@@ -109,7 +93,7 @@ def upsert_knowledge_content(ctx: Ctx, *, knowledge_row: KnowledgeRow) -> Steps[
     for required in ("name", "description"):
         if given[required] is None:
             raise ValueError(f"a knowledge row needs a {required}")
-    checked_text(table, given)
+    checked(table, given)
     # agno's rule: an update writes only the fields that are set, so None never clears a column.
     update = {column: _incoming(column) for column, value in given.items() if column != "id" and value is not None}
     owner = knowledge_row.user_id

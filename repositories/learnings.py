@@ -26,7 +26,7 @@ from sqlalchemy.sql import ColumnElement, Select
 from repositories.core.dialect import Ctx, upsert
 from repositories.core.operation import Operation, Steps, operation
 from repositories.core.query import as_dict, count_of, ordered, paged
-from repositories.sessions import OwnershipError
+from repositories.core.values import OwnershipError
 
 Filters = Mapping[str, Optional[str]]
 

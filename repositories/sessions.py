@@ -29,6 +29,7 @@ from agno.session import AgentSession, TeamSession, WorkflowSession
 from repositories.core.dialect import Ctx, insert_ignore, json_text, locked, upsert
 from repositories.core.operation import Operation, Steps, operation
 from repositories.core.query import as_dict, count_of, ordered, paged
+from repositories.core.values import OwnershipError, checked
 
 Session = AgentSession | TeamSession | WorkflowSession
 
@@ -37,10 +38,6 @@ _KINDS: dict[type, tuple[SessionType, str, str]] = {
     TeamSession: (SessionType.TEAM, "team_id", "team_data"),
     WorkflowSession: (SessionType.WORKFLOW, "workflow_id", "workflow_data"),
 }
-
-
-class OwnershipError(PermissionError):
-    """A write aimed at a row that belongs to another user or session."""
 
 
 def session_row(session: Session, *, updated_at: int | None) -> dict[str, Any]:
@@ -222,7 +219,7 @@ def rename_session(
 
 @operation(writes=True)
 def upsert_session(ctx: Ctx, *, session: Session, deserialize: bool | None) -> Steps[Any]:
-    row = session_row(session, updated_at=None)
+    row = checked(ctx.tables.sessions, session_row(session, updated_at=None))
     stored = yield from _upsert_rows(ctx, [row], touch=int(time.time()))
     record = stored.get(row["session_id"])
     if record is None:
@@ -240,7 +237,8 @@ def upsert_sessions(
     ctx: Ctx, *, sessions: Sequence[Session], deserialize: bool | None, preserve_updated_at: bool
 ) -> Steps[list[Any]]:
     now = int(time.time())
-    rows = [session_row(s, updated_at=s.updated_at if preserve_updated_at else now) for s in sessions]
+    rows = [checked(ctx.tables.sessions, session_row(s, updated_at=s.updated_at if preserve_updated_at else now))
+            for s in sessions]
     if len({r["session_id"] for r in rows}) != len(rows):
         raise ValueError("upsert_sessions got the same session_id more than once")
     if not rows:
@@ -282,7 +280,7 @@ def _upsert_rows(ctx: Ctx, rows: list[dict[str, Any]], *, touch: int | None) -> 
 
 @operation(writes=True)
 def insert_session_if_absent(ctx: Ctx, *, session: Session) -> Steps[bool]:
-    row = session_row(session, updated_at=None)
+    row = checked(ctx.tables.sessions, session_row(session, updated_at=None))
     inserted = (yield insert_ignore(ctx, ctx.tables.sessions, row, key=["session_id"])).rowcount
     return inserted == 1
 
@@ -374,18 +372,18 @@ def _check_run_owner(owner: dict[str, Any] | None, session_id: str, user_id: str
         raise OwnershipError(f"session {session_id!r} belongs to another user")
 
 
-def _run_row(run: Any, *, session_id: str, user_id: str | None, run_index: int | None) -> dict[str, Any]:
+def _run_row(ctx: Ctx, run: Any, *, session_id: str, user_id: str | None, run_index: int | None) -> dict[str, Any]:
     if run_index is not None and run_index < 0:
         raise ValueError(f"run_index must be >= 0, got {run_index}")
     row = build_single_run_row(run=run, session_id=session_id, user_id=user_id, run_index=run_index)
     if row.get("status") is not None:
         row["status"] = canonical_run_status(row["status"])
-    return row
+    return checked(ctx.tables.runs, row)
 
 
 @operation(writes=True)
 def upsert_run(ctx: Ctx, *, run: Any, session_id: str, user_id: str | None, run_index: int | None) -> Steps[None]:
-    row = _run_row(run, session_id=session_id, user_id=user_id, run_index=run_index)
+    row = _run_row(ctx, run, session_id=session_id, user_id=user_id, run_index=run_index)
     owner = yield from _lock_session(ctx, session_id)
     _check_run_owner(owner, session_id, user_id)
     action = yield from _place_run(ctx, row)
@@ -399,7 +397,7 @@ def upsert_run(ctx: Ctx, *, run: Any, session_id: str, user_id: str | None, run_
 
 @operation(writes=True)
 def append_run_to_session_if_absent(ctx: Ctx, *, session_id: str, run_dict: dict[str, Any], user_id: str | None) -> Steps[bool | None]:
-    row = _run_row(run_dict, session_id=session_id, user_id=user_id, run_index=None)
+    row = _run_row(ctx, run_dict, session_id=session_id, user_id=user_id, run_index=None)
     owner = yield from _lock_session(ctx, session_id)
     if owner is None:
         return None  # no session row yet: the caller creates it and retries

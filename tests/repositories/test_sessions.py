@@ -369,3 +369,14 @@ def test_insert_session_if_absent_has_exactly_one_winner(db: SqlDb) -> None:
     for t in threads:
         t.join()
     assert sorted(results) == [False] * 5 + [True]
+
+
+def test_values_a_column_cannot_hold_are_refused_before_writing(db: SqlDb) -> None:
+    with pytest.raises(ValueError, match="session_id is 129 characters long"):
+        db.upsert_session(agent_session("x" * 129))
+    db.upsert_session(agent_session("s1"))
+    with pytest.raises(ValueError, match="run_id is 200 characters long"):
+        db.upsert_run(run("r" * 200, "s1"), session_id="s1", user_id="u1")
+    with pytest.raises(ValueError, match="U\\+0000"):
+        db.upsert_session(agent_session("nul\x00id"))
+    assert db.get_sessions(deserialize=False)[1] == 1
