@@ -7,10 +7,11 @@
 - Indexed strings carry explicit lengths: MySQL indexes at most 3072 bytes per key and utf8mb4
   needs 4 bytes a character, so a 128-character id costs 512 bytes and even a four-column key
   of ids stays within the limit.
-- Strings compare exactly on every dialect. MySQL's default collations fold case and pad
-  trailing spaces ('ALICE ' = 'alice'), which would let one user id reach another's rows, so
-  MySQL columns use a binary NO PAD collation (utf8mb4_nopad_bin on MariaDB, utf8mb4_0900_bin
-  on MySQL 8), comparing the way PostgreSQL and SQLite do by default.
+- Strings compare and sort byte by byte on every dialect. MySQL's default collations fold case
+  and pad trailing spaces ('ALICE ' = 'alice'), which would let one user id reach another's
+  rows, so MySQL columns use a binary NO PAD collation (utf8mb4_nopad_bin on MariaDB,
+  utf8mb4_0900_bin on MySQL 8); PostgreSQL columns use "C", whose order (unlike a linguistic
+  one) keeps ISO-8601 timestamps in time order; SQLite compares bytes already.
 - Embeddings are pgvector ``vector`` on PostgreSQL and packed little-endian float32 bytes
   elsewhere, read back as NumPy float32 arrays on every dialect.
 """
@@ -50,6 +51,8 @@ class ExactString(TypeDecorator[str]):
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name in _MYSQL:
             return dialect.type_descriptor(mysql.VARCHAR(self.impl.length, collation=_exact_collation(dialect)))
+        if dialect.name == "postgresql":
+            return String(self.impl.length, collation="C")
         return String(self.impl.length)
 
 
@@ -62,6 +65,8 @@ class ExactText(TypeDecorator[str]):
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name in _MYSQL:
             return dialect.type_descriptor(mysql.LONGTEXT(collation=_exact_collation(dialect)))
+        if dialect.name == "postgresql":
+            return Text(collation="C")
         return Text()
 
 
