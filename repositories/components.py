@@ -85,6 +85,11 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def _check_links(ctx: Ctx, links: list[dict[str, Any]] | None) -> None:
+    for link in links or []:
+        checked(ctx.tables.component_links, link)
+
+
 def _link_rows(links: Sequence[Mapping[str, Any]] | None) -> list[dict[str, Any]] | None:
     """The links as row values (without the parent); a malformed link is named in a ValueError."""
     if links is None:
@@ -482,6 +487,15 @@ def delete_component(
     )
     return True, disabled
 
+
+
+@operation(writes=True)
+def delete_component_reporting(ctx: Ctx, *, cascade_stats: dict[str, int] | None, **arguments: Any) -> Steps[bool]:
+    """``delete_component``, reporting the schedules it disabled in ``cascade_stats`` as agno does."""
+    deleted, disabled = yield from delete_component(ctx, **arguments).start()
+    if deleted and cascade_stats is not None:
+        cascade_stats["schedules_disabled"] = disabled
+    return deleted
 
 @operation(writes=True)
 def restore_component(ctx: Ctx, *, component_id: str, user_id: str | None) -> Steps[bool]:
@@ -1004,16 +1018,18 @@ def load_component_graph(
     return graph.build(component_id, version, frozenset(), MAX_GRAPH_DEPTH)
 
 
+
+@operation(writes=False)
+def get_latest_config(ctx: Ctx, *, component_id: str) -> Steps[dict[str, Any] | None]:
+    configs = yield from get_latest_configs(ctx, component_ids=[component_id]).start()
+    return configs[component_id]
+
 class ComponentsMethods:
     """agno's component, config and link methods, each one operation."""
 
     _ctx: Ctx
 
     _run: Callable[[Operation[Any]], Any]  # SqlDb's executor
-
-    def _check_links(self, links: list[dict[str, Any]] | None) -> None:
-        for link in links or []:
-            checked(self._ctx.tables.component_links, link)
 
     def get_component(
         self,
@@ -1051,13 +1067,11 @@ class ComponentsMethods:
         require_no_dependents: bool = True,
         cascade_stats: dict[str, int] | None = None,
     ) -> bool:
-        deleted, disabled = self._run(delete_component(
+        return self._run(delete_component_reporting(
             self._ctx, component_id=component_id, hard_delete=hard_delete, user_id=user_id,
             expected_current_version=expected_current_version, require_no_dependents=require_no_dependents,
+            cascade_stats=cascade_stats,
         ))
-        if deleted and cascade_stats is not None:
-            cascade_stats["schedules_disabled"] = disabled
-        return deleted
 
     def restore_component(self, component_id: str, user_id: str | None = None) -> bool:
         return self._run(restore_component(self._ctx, component_id=component_id, user_id=user_id))
@@ -1105,7 +1119,7 @@ class ComponentsMethods:
         identity = {"component_id": component_id, "name": name, "user_id": user_id}
         checked(self._ctx.tables.components, identity)
         checked(self._ctx.tables.component_configs, {"label": label})
-        self._check_links(link_rows)
+        _check_links(self._ctx, link_rows)
         return self._run(create_component_with_config(
             self._ctx, component_id=component_id, component_type=type_value, name=name, config=config,
             description=description, metadata=metadata, label=label, stage=stage, notes=notes, links=link_rows,
@@ -1126,7 +1140,7 @@ class ComponentsMethods:
         return self._run(get_current_config(self._ctx, component_id=component_id))
 
     def get_latest_config(self, component_id: str) -> dict[str, Any] | None:
-        return self._run(get_latest_configs(self._ctx, component_ids=[component_id]))[component_id]
+        return self._run(get_latest_config(self._ctx, component_id=component_id))
 
     def get_latest_configs(self, component_ids: set[str]) -> dict[str, dict[str, Any] | None]:
         return self._run(get_latest_configs(self._ctx, component_ids=sorted(set(component_ids))))
@@ -1150,7 +1164,7 @@ class ComponentsMethods:
         if version is None and config is None:
             raise ValueError("config is required when creating a new version")
         checked(self._ctx.tables.component_configs, {"version": version, "label": label})
-        self._check_links(link_rows)
+        _check_links(self._ctx, link_rows)
         return self._run(upsert_config(
             self._ctx, component_id=component_id, config=config, version=version, label=label, stage=stage,
             notes=notes, links=link_rows, expected_latest_version=expected_latest_version,

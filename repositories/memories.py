@@ -155,17 +155,17 @@ def clear_memories(ctx: Ctx) -> Steps[None]:
 
 
 @operation(writes=True)
-def delete_user_memories(ctx: Ctx, *, memory_ids: Sequence[str], user_id: str | None) -> Steps[int]:
+def delete_user_memories(ctx: Ctx, *, memory_ids: Sequence[str], user_id: str | None) -> Steps[None]:
     table = ctx.tables.memories
     if isinstance(memory_ids, str):
         raise ValueError("memory_ids must be a list of ids, not a single string")
     ids = list(memory_ids)
     if not ids:
-        return 0
+        return
     stmt = sa.delete(table).where(table.c.memory_id.in_(ids))
     if user_id is not None:
         stmt = stmt.where(table.c.user_id == user_id)
-    return int((yield stmt).rowcount)
+    yield stmt
 
 
 @operation(writes=False)
@@ -304,10 +304,10 @@ class MemoriesMethods:
         return self._run(clear_memories(self._ctx))
 
     def delete_user_memory(self, memory_id: str, user_id: str | None = None) -> None:
-        self._run(delete_user_memories(self._ctx, memory_ids=[memory_id], user_id=user_id))
+        return self._run(delete_user_memories(self._ctx, memory_ids=[memory_id], user_id=user_id))
 
     def delete_user_memories(self, memory_ids: list[str], user_id: str | None = None) -> None:
-        self._run(delete_user_memories(self._ctx, memory_ids=memory_ids, user_id=user_id))
+        return self._run(delete_user_memories(self._ctx, memory_ids=memory_ids, user_id=user_id))
 
     def get_all_memory_topics(self, user_id: str | None = None) -> list[str]:
         return self._run(get_all_memory_topics(self._ctx, user_id=user_id))

@@ -246,10 +246,12 @@ def calculate_metrics(ctx: Ctx) -> Steps[list[dict[str, Any]] | None]:
     return [as_dict(row) for row in stored if (row.user_id, row.date) in written]
 
 
-@operation(writes=False)
+@operation(writes=True)
 def get_metrics(
-    ctx: Ctx, *, starting_date: date | None, ending_date: date | None, user_id: str | None
+    ctx: Ctx, *, starting_date: date | None, ending_date: date | None, user_id: str | None, refresh: bool
 ) -> Steps[tuple[list[dict[str, Any]], int | None]]:
+    if refresh:  # recalculate and read in one transaction
+        yield from calculate_metrics(ctx).start()
     metrics = ctx.tables.metrics
     stmt = sa.select(metrics)
     if starting_date:
@@ -287,7 +289,10 @@ class MetricsMethods:
     def get_metrics(
         self, starting_date: date | None = None, ending_date: date | None = None, user_id: str | None = None
     ) -> tuple[list[dict[str, Any]], int | None]:
-        # agno keeps metrics current lazily: at most one recalculation a minute per db object.
-        if time.time() - self._metrics_refreshed_at >= REFRESH_EVERY:
-            self.calculate_metrics()
-        return self._run(get_metrics(self._ctx, starting_date=starting_date, ending_date=ending_date, user_id=user_id))
+        # agno keeps metrics current lazily: at most one recalculation a minute per db object,
+        # stamped first so a failing refresh is not retried on every read.
+        refresh = time.time() - self._metrics_refreshed_at >= REFRESH_EVERY
+        if refresh:
+            self._metrics_refreshed_at = time.time()
+        return self._run(get_metrics(self._ctx, starting_date=starting_date, ending_date=ending_date,
+                                     user_id=user_id, refresh=refresh))

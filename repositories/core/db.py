@@ -80,6 +80,7 @@ class StorageConfig:
         self.tables = TableSet.for_names(self.table_names)
         self._ctx = Ctx(tables=self.tables, dialect=self.dialect)
         self.migrated_on_first_use = False  # whether this instance ran the migrations
+        self._metrics_refreshed_at = 0.0  # get_metrics recalculates at most once a minute
 
     def _translate(self) -> dict[str, Any]:
         """Execution options that qualify the (schema-less) tables with ``db_schema``."""

@@ -1,5 +1,8 @@
 """``db``: our agno db class for the backend under test, on a fresh, already migrated database.
 
+Every test that takes ``db`` runs twice per backend: on the sync class and on its async twin
+(``flavour``), which sync test code drives through :class:`Blocking`. One suite, not a copy.
+
 Migrating 17 tables for every test would dominate the suite's time, so each backend is migrated
 once per session into a template, and every test gets a fresh copy of it: a copied file on SQLite,
 ``CREATE DATABASE ... TEMPLATE`` on PostgreSQL, and on MySQL (which has no templates) the one
@@ -8,7 +11,11 @@ migrated database with every row deleted. Tests of migrating itself use ``db_url
 
 from __future__ import annotations
 
+import asyncio
+import functools
+import inspect
 import shutil
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,8 +26,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
 
 import agno_models
-from agno_models.engine import create_engine
-from repositories import MySQLDb, PostgresDb, SqliteDb
+from agno_models.engine import create_engine, sync_url
+from repositories import AsyncMySQLDb, AsyncPostgresDb, AsyncSqliteDb, MySQLDb, PostgresDb, SqliteDb
+from repositories.core.asyncdb import AsyncSqlDb
 from repositories.core.db import SqlDb
 
 
@@ -33,6 +41,82 @@ def make_db(backend: str, url: URL, **kwargs: object) -> SqlDb:
     # A MySQL schema is a database: keep it the per-test one so runs never collide.
     kwargs.setdefault("db_schema", url.database)
     return MySQLDb(db_url=text, **kwargs)  # type: ignore[arg-type]
+
+
+def make_async_db(backend: str, url: URL, **kwargs: object) -> AsyncSqlDb:
+    text = url.render_as_string(hide_password=False)
+    if backend == "sqlite":
+        return AsyncSqliteDb(db_url=text, **kwargs)  # type: ignore[arg-type]
+    if backend == "postgresql":
+        return AsyncPostgresDb(db_url=text, **kwargs)  # type: ignore[arg-type]
+    kwargs.setdefault("db_schema", url.database)
+    return AsyncMySQLDb(db_url=text, **kwargs)  # type: ignore[arg-type]
+
+
+class Blocking:
+    """An async db driven from sync code: each coroutine runs on one private event loop.
+
+    Calls from several threads at once interleave on that loop, so concurrency tests exercise
+    the async executor under real contention.
+    """
+
+    def __init__(self, db: AsyncSqlDb) -> None:
+        self._db = db
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._thread.start()
+        self._sync_engine: sa.Engine | None = None
+
+    _OWN = frozenset({"_db", "_loop", "_thread", "_sync_engine"})
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        # Tests that adjust the db's state (e.g. a refresh clock) adjust the async db itself.
+        if name in self._OWN:
+            object.__setattr__(self, name, value)
+        else:
+            setattr(self._db, name, value)
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._db, name)
+        if not inspect.iscoroutinefunction(attr):
+            return attr
+
+        @functools.wraps(attr)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return asyncio.run_coroutine_threadsafe(attr(*args, **kwargs), self._loop).result()
+
+        return call
+
+    @property
+    def statement_engine(self) -> sa.Engine:
+        """The engine the async one drives: statement events registered here see its queries."""
+        return self._db.db_engine.sync_engine
+
+    @property
+    def db_engine(self) -> sa.Engine:
+        return self._engine_for_queries()
+
+    def _engine_for_queries(self) -> sa.Engine:
+        """A plain sync engine on the same database, for tests that look at rows directly."""
+        if self._sync_engine is None:
+            self._sync_engine = create_engine(sync_url(self._db.db_engine.url)).execution_options(
+                **self._db._translate()
+            )
+        return self._sync_engine
+
+    @property
+    def Session(self) -> Any:  # noqa: N802 - agno's attribute name
+        from sqlalchemy.orm import sessionmaker
+
+        return sessionmaker(bind=self._engine_for_queries())
+
+    def close(self) -> None:
+        asyncio.run_coroutine_threadsafe(self._db.close(), self._loop).result()
+        if self._sync_engine is not None:
+            self._sync_engine.dispose()
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
+        self._loop.close()
 
 
 class Templates:
@@ -128,8 +212,13 @@ def fresh_url(request: pytest.FixtureRequest, backend: str, templates: Templates
         yield url
 
 
+@pytest.fixture(params=["sync", "async"])
+def flavour(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture
-def db(backend: str, fresh_url: URL) -> Iterator[SqlDb]:
-    instance = make_db(backend, fresh_url)
+def db(backend: str, fresh_url: URL, flavour: str) -> Iterator[Any]:
+    instance: Any = make_db(backend, fresh_url) if flavour == "sync" else Blocking(make_async_db(backend, fresh_url))
     yield instance
     instance.close()

@@ -752,8 +752,11 @@ def test_concurrent_publishes_with_one_expected_pointer_have_one_winner(db: SqlD
 # --- agno's own callers -----------------------------------------------------------------------
 
 
-def test_agent_save_and_load(db: SqlDb) -> None:
+def test_agent_save_and_load(db: SqlDb, flavour: str) -> None:
     from agno.agent import Agent
+
+    if flavour == "async":
+        pytest.skip("agno's Agent.save() refuses async databases")
 
     agent = Agent(id="helper", name="Helper", description="helps", instructions="be brief")
     assert agent.save(db=db) == 1

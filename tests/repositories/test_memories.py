@@ -124,7 +124,8 @@ def test_upsert_memories_writes_one_statement_per_batch(db: SqlDb) -> None:
         if statement.lstrip().upper().startswith("INSERT") and table in statement:
             inserts.append(statement)
 
-    sa.event.listen(db.db_engine, "before_cursor_execute", count)
+    engine = getattr(db, "statement_engine", db.db_engine)  # the async twin runs on its own
+    sa.event.listen(engine, "before_cursor_execute", count)
     try:
         total = 2 * BATCH_ROWS + 1
         batch = [mem(f"m{i:05d}", topics=[f"t{i % 7}"]) for i in range(total)]
@@ -133,7 +134,7 @@ def test_upsert_memories_writes_one_statement_per_batch(db: SqlDb) -> None:
         again = db.upsert_memories([mem(m.memory_id, memory="v2") for m in batch], deserialize=False)
         assert len(inserts) == 6 and {r["memory"] for r in again} == {"v2"}
     finally:
-        sa.event.remove(db.db_engine, "before_cursor_execute", count)
+        sa.event.remove(engine, "before_cursor_execute", count)
     assert db.get_user_memories(limit=1, deserialize=False)[1] == total
 
 
