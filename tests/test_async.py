@@ -76,3 +76,33 @@ def test_async_methods_keep_the_sync_signatures() -> None:
         sync_method, async_method = getattr(SqliteDb, name), getattr(AsyncSqliteDb, name)
         assert inspect.iscoroutinefunction(async_method)
         assert inspect.signature(async_method) == inspect.signature(sync_method)
+
+
+def test_agentos_through_an_async_client(async_db: AsyncSqlDb) -> None:
+    import httpx
+    from agno.os import AgentOS
+
+    agent = Agent(id="helper", name="Helper", model=OfflineModel(), db=async_db, add_history_to_context=True)
+    app = AgentOS(agents=[agent], db=async_db, telemetry=False).get_app()
+
+    async def scenario() -> None:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://agentos") as client:
+            for text in ("Hello #greeting", "Again"):
+                response = await client.post("/agents/helper/runs", data={"message": text, "session_id": "s1",
+                                                                          "user_id": "u1", "stream": "false"})
+                assert response.status_code == 200, response.text
+            sessions = (await client.get("/sessions", params={"type": "agent", "user_id": "u1"})).json()
+            assert [s["session_id"] for s in sessions["data"]] == ["s1"]
+            assert sessions["meta"]["total_count"] == 1
+            runs = (await client.get("/sessions/s1/runs", params={"type": "agent", "user_id": "u1"})).json()
+            assert [r["content"] for r in runs][0].startswith("You said 'Hello #greeting'")
+            assert len(runs) == 2
+            created = await client.post("/memories", json={"memory": "Likes tea", "user_id": "u1", "topics": ["food"]})
+            assert created.status_code == 200, created.text
+            memories = (await client.get("/memories", params={"user_id": "u1"})).json()
+            assert [m["memory"] for m in memories["data"]] == ["Likes tea"]
+            other = (await client.get("/sessions", params={"type": "agent", "user_id": "u2"})).json()
+            assert other["data"] == []
+
+    asyncio.run(scenario())
