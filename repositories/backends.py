@@ -1,4 +1,4 @@
-"""The drop-in classes: same names and constructor arguments as agno's own SQL dbs."""
+"""The drop-in classes: same names and constructor arguments as agno's own SQL dbs, sync and async."""
 
 from __future__ import annotations
 
@@ -36,66 +36,7 @@ class _Methods(
     ComponentsMethods,
     VersionMethods,
 ):
-    """Every method group, in one place so the three backends cannot drift apart."""
-
-
-class SqliteDb(_Methods, SqlDb):
-    """agno's ``SqliteDb``: ``db_file`` (default ``./agno.db``), ``db_url`` or ``db_engine``."""
-
-    def __init__(
-        self,
-        db_file: str | None = None,
-        db_engine: Engine | None = None,
-        db_url: str | None = None,
-        *,
-        id: str | None = None,
-        auto_upgrade: bool = True,
-        **tables: Any,
-    ) -> None:
-        if db_engine is None and db_url is None:
-            db_url = _sqlite_url(db_file)
-        super().__init__(db_engine=db_engine, db_url=db_url, id=id, auto_upgrade=auto_upgrade, **tables)
-        self.db_file = db_file
-
-
-class PostgresDb(_Methods, SqlDb):
-    """agno's ``PostgresDb``; tables live in ``db_schema`` (default ``ai``, as in agno)."""
-
-    default_db_schema = "ai"
-
-    def __init__(
-        self,
-        db_url: str | None = None,
-        db_engine: Engine | None = None,
-        db_schema: str | None = None,
-        *,
-        id: str | None = None,
-        auto_upgrade: bool = True,
-        **tables: Any,
-    ) -> None:
-        super().__init__(
-            db_engine=db_engine, db_url=db_url, db_schema=db_schema, id=id, auto_upgrade=auto_upgrade, **tables
-        )
-
-
-class MySQLDb(_Methods, SqlDb):
-    """agno's ``MySQLDb`` (MySQL and MariaDB); ``db_schema`` is the database (default ``ai``, as in agno)."""
-
-    default_db_schema = "ai"
-
-    def __init__(
-        self,
-        db_url: str | None = None,
-        db_engine: Engine | None = None,
-        db_schema: str | None = None,
-        *,
-        id: str | None = None,
-        auto_upgrade: bool = True,
-        **tables: Any,
-    ) -> None:
-        super().__init__(
-            db_engine=db_engine, db_url=db_url, db_schema=db_schema, id=id, auto_upgrade=auto_upgrade, **tables
-        )
+    """Every method group, in one place so the backends cannot drift apart."""
 
 
 _AsyncMethods = async_twin(_Methods, "_AsyncMethods")
@@ -105,13 +46,13 @@ def _sqlite_url(db_file: str | None) -> str:
     return f"sqlite:///{Path(db_file or 'agno.db').resolve()}"
 
 
-class AsyncSqliteDb(_AsyncMethods, AsyncSqlDb):  # type: ignore[misc, valid-type]
-    """agno's ``AsyncSqliteDb`` (aiosqlite): ``db_file`` (default ``./agno.db``), ``db_url`` or ``db_engine``."""
+class _FileDb:
+    """agno's SQLite constructor: ``db_file`` (default ``./agno.db``), ``db_url`` or ``db_engine``."""
 
     def __init__(
         self,
         db_file: str | None = None,
-        db_engine: AsyncEngine | None = None,
+        db_engine: Engine | AsyncEngine | None = None,
         db_url: str | None = None,
         *,
         id: str | None = None,
@@ -120,48 +61,52 @@ class AsyncSqliteDb(_AsyncMethods, AsyncSqlDb):  # type: ignore[misc, valid-type
     ) -> None:
         if db_engine is None and db_url is None:
             db_url = _sqlite_url(db_file)
-        super().__init__(db_engine=db_engine, db_url=db_url, id=id, auto_upgrade=auto_upgrade, **tables)
+        super().__init__(db_engine=db_engine, db_url=db_url, id=id, auto_upgrade=auto_upgrade, **tables)  # type: ignore[call-arg]
         self.db_file = db_file
 
 
-class AsyncPostgresDb(_AsyncMethods, AsyncSqlDb):  # type: ignore[misc, valid-type]
-    """agno's ``AsyncPostgresDb`` (psycopg 3 in async mode); ``db_schema`` defaults to ``ai``."""
+class _ServerDb:
+    """agno's PostgreSQL/MySQL constructor; tables live in ``db_schema`` (default ``ai``, as in agno)."""
 
     default_db_schema = "ai"
 
     def __init__(
         self,
         db_url: str | None = None,
-        db_engine: AsyncEngine | None = None,
+        db_engine: Engine | AsyncEngine | None = None,
         db_schema: str | None = None,
         *,
         id: str | None = None,
         auto_upgrade: bool = True,
         **tables: Any,
     ) -> None:
-        super().__init__(
+        super().__init__(  # type: ignore[call-arg]
             db_engine=db_engine, db_url=db_url, db_schema=db_schema, id=id, auto_upgrade=auto_upgrade, **tables
         )
 
 
-class AsyncMySQLDb(_AsyncMethods, AsyncSqlDb):  # type: ignore[misc, valid-type]
-    """agno's ``AsyncMySQLDb`` (aiomysql) for MySQL and MariaDB; ``db_schema`` defaults to ``ai``."""
+class SqliteDb(_FileDb, _Methods, SqlDb):
+    """agno's ``SqliteDb``."""
 
-    default_db_schema = "ai"
 
-    def __init__(
-        self,
-        db_url: str | None = None,
-        db_engine: AsyncEngine | None = None,
-        db_schema: str | None = None,
-        *,
-        id: str | None = None,
-        auto_upgrade: bool = True,
-        **tables: Any,
-    ) -> None:
-        super().__init__(
-            db_engine=db_engine, db_url=db_url, db_schema=db_schema, id=id, auto_upgrade=auto_upgrade, **tables
-        )
+class PostgresDb(_ServerDb, _Methods, SqlDb):
+    """agno's ``PostgresDb`` (psycopg 3)."""
+
+
+class MySQLDb(_ServerDb, _Methods, SqlDb):
+    """agno's ``MySQLDb`` for MySQL and MariaDB (PyMySQL); ``db_schema`` is the database."""
+
+
+class AsyncSqliteDb(_FileDb, _AsyncMethods, AsyncSqlDb):  # type: ignore[misc, valid-type]
+    """agno's ``AsyncSqliteDb`` (aiosqlite)."""
+
+
+class AsyncPostgresDb(_ServerDb, _AsyncMethods, AsyncSqlDb):  # type: ignore[misc, valid-type]
+    """agno's ``AsyncPostgresDb`` (psycopg 3 in async mode)."""
+
+
+class AsyncMySQLDb(_ServerDb, _AsyncMethods, AsyncSqlDb):  # type: ignore[misc, valid-type]
+    """agno's ``AsyncMySQLDb`` (aiomysql) for MySQL and MariaDB; ``db_schema`` is the database."""
 
 
 __all__ = ["AsyncMySQLDb", "AsyncPostgresDb", "AsyncSqliteDb", "MySQLDb", "PostgresDb", "SqliteDb"]

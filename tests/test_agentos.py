@@ -70,7 +70,7 @@ def run_scenario(client: TestClient, db: BaseDb) -> list[tuple[str, int, Any]]:
         results.append((f"{method} {label or path}", response.status_code, shaped))
         return body
 
-    for i, text in enumerate(["Hello there #greeting", "Tell me more #more"]):
+    for text in ["Hello there #greeting", "Tell me more #more"]:
         call("POST", "/agents/helper/runs", data={"message": text, "session_id": "s1", "user_id": "u1", "stream": "false"})
     call("POST", "/agents/helper/runs", data={"message": "Other user", "session_id": "s2", "user_id": "u2", "stream": "false"})
 

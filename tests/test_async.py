@@ -12,18 +12,9 @@ from agno.session import AgentSession
 from sqlalchemy.engine import URL
 
 from examples.offline_model import OfflineModel
-from repositories import AsyncMySQLDb, AsyncPostgresDb, AsyncSqliteDb
+from repositories import AsyncSqliteDb
 from repositories.core.asyncdb import AsyncSqlDb
-
-
-def make_async_db(backend: str, url: URL, **kwargs: object) -> AsyncSqlDb:
-    text = url.render_as_string(hide_password=False)
-    if backend == "sqlite":
-        return AsyncSqliteDb(db_url=text, **kwargs)  # type: ignore[arg-type]
-    if backend == "postgresql":
-        return AsyncPostgresDb(db_url=text, **kwargs)  # type: ignore[arg-type]
-    kwargs.setdefault("db_schema", url.database)
-    return AsyncMySQLDb(db_url=text, **kwargs)  # type: ignore[arg-type]
+from tests.repositories.conftest import make_async_db
 
 
 @pytest.fixture

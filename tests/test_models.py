@@ -22,7 +22,6 @@ from sqlmodel import Session, select
 import agno_models
 from agno_models import migrate
 from agno_models.base import AgnoTable
-from agno_models.engine import create_engine
 from agno_models.types import Embedding, UTCDateTime
 
 BIG_INT = 2**63 - 1  # agno's epoch integers, token counts and sizes are BIGINT

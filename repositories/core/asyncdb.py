@@ -62,21 +62,16 @@ class AsyncSqlDb(StorageConfig, AsyncBaseDb):
         **tables: str | None,
     ) -> None:
         check_table_arguments(type(self).__name__, tables)
-        if db_engine is None:
-            if db_url is None:
-                raise ValueError("One of db_url or db_engine must be provided")
-            db_engine = create_async_engine(db_url)
-        self.db_url: str | None = db_url
-        self.db_engine: AsyncEngine = db_engine
+        self.db_engine: AsyncEngine = self._adopt_engine(db_engine, db_url, create_async_engine)
         # agno's async base class knows fewer table arguments; the rest keep their defaults.
         known = set(inspect.signature(AsyncBaseDb.__init__).parameters)
         AsyncBaseDb.__init__(
-            self, id=id or default_id(db_engine.url, db_schema), **{k: v for k, v in tables.items() if k in known}
+            self, id=id or default_id(self.db_engine.url, db_schema), **{k: v for k, v in tables.items() if k in known}
         )
         for argument, attribute in (("component_configs_table", "component_configs_table_name"),
                                     ("component_links_table", "component_links_table_name")):
             setattr(self, attribute, tables.get(argument) or f"agno_{argument.removesuffix('_table')}")
-        self._configure(dialect_name=db_engine.dialect.name, db_schema=db_schema, auto_upgrade=auto_upgrade,
+        self._configure(dialect_name=self.db_engine.dialect.name, db_schema=db_schema, auto_upgrade=auto_upgrade,
                         knowledge_embeddings_table=knowledge_embeddings_table)
         self._schema_ready = False
         self._schema_lock = asyncio.Lock()

@@ -82,6 +82,16 @@ class StorageConfig:
         self.migrated_on_first_use = False  # whether this instance ran the migrations
         self._metrics_refreshed_at = 0.0  # get_metrics recalculates at most once a minute
 
+    def _adopt_engine(self, db_engine: Any, db_url: str | None, factory: Any) -> Any:
+        """Use the caller's engine, or build one from ``db_url`` with ``factory``."""
+        if db_engine is None:
+            if db_url is None:
+                raise ValueError("One of db_url or db_engine must be provided")
+            db_engine = factory(db_url)
+        self.db_url: str | None = db_url
+        self.db_engine = db_engine
+        return db_engine
+
     def _translate(self) -> dict[str, Any]:
         """Execution options that qualify the (schema-less) tables with ``db_schema``."""
         return {} if self.db_schema is None else {"schema_translate_map": {None: self.db_schema}}
@@ -116,14 +126,9 @@ class SqlDb(StorageConfig, BaseDb):
         **tables: str | None,
     ) -> None:
         check_table_arguments(type(self).__name__, tables)
-        if db_engine is None:
-            if db_url is None:
-                raise ValueError("One of db_url or db_engine must be provided")
-            db_engine = create_engine(db_url)
-        self.db_url: str | None = db_url
-        self.db_engine: Engine = db_engine
-        BaseDb.__init__(self, id=id or default_id(db_engine.url, db_schema), **tables)  # type: ignore[arg-type]
-        self._configure(dialect_name=db_engine.dialect.name, db_schema=db_schema, auto_upgrade=auto_upgrade,
+        self.db_engine: Engine = self._adopt_engine(db_engine, db_url, create_engine)
+        BaseDb.__init__(self, id=id or default_id(self.db_engine.url, db_schema), **tables)  # type: ignore[arg-type]
+        self._configure(dialect_name=self.db_engine.dialect.name, db_schema=db_schema, auto_upgrade=auto_upgrade,
                         knowledge_embeddings_table=knowledge_embeddings_table)
         # What agno's own tooling reaches for (e.g. the Session factory in AgentOS helpers).
         self.Session: scoped_session[Any] = scoped_session(

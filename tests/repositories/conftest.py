@@ -29,28 +29,28 @@ import agno_models
 from agno_models.engine import create_engine, sync_url
 from repositories import AsyncMySQLDb, AsyncPostgresDb, AsyncSqliteDb, MySQLDb, PostgresDb, SqliteDb
 from repositories.core.asyncdb import AsyncSqlDb
-from repositories.core.db import SqlDb
 
 
-def make_db(backend: str, url: URL, **kwargs: object) -> SqlDb:
-    text = url.render_as_string(hide_password=False)
-    if backend == "sqlite":
-        return SqliteDb(db_url=text, **kwargs)  # type: ignore[arg-type]
-    if backend == "postgresql":
-        return PostgresDb(db_url=text, **kwargs)  # type: ignore[arg-type]
-    # A MySQL schema is a database: keep it the per-test one so runs never collide.
-    kwargs.setdefault("db_schema", url.database)
-    return MySQLDb(db_url=text, **kwargs)  # type: ignore[arg-type]
+CLASSES: dict[tuple[str, str], type[Any]] = {
+    ("sqlite", "sync"): SqliteDb,
+    ("postgresql", "sync"): PostgresDb,
+    ("mysql", "sync"): MySQLDb,
+    ("sqlite", "async"): AsyncSqliteDb,
+    ("postgresql", "async"): AsyncPostgresDb,
+    ("mysql", "async"): AsyncMySQLDb,
+}
+
+
+def make_db(backend: str, url: URL, *, flavour: str = "sync", **kwargs: object) -> Any:
+    """Our db class for ``backend`` on ``url`` (PostgreSQL tables in schema ``ai``, as in agno)."""
+    if backend == "mysql":
+        # A MySQL schema is a database: keep it the per-test one so runs never collide.
+        kwargs.setdefault("db_schema", url.database)
+    return CLASSES[(backend, flavour)](db_url=url.render_as_string(hide_password=False), **kwargs)
 
 
 def make_async_db(backend: str, url: URL, **kwargs: object) -> AsyncSqlDb:
-    text = url.render_as_string(hide_password=False)
-    if backend == "sqlite":
-        return AsyncSqliteDb(db_url=text, **kwargs)  # type: ignore[arg-type]
-    if backend == "postgresql":
-        return AsyncPostgresDb(db_url=text, **kwargs)  # type: ignore[arg-type]
-    kwargs.setdefault("db_schema", url.database)
-    return AsyncMySQLDb(db_url=text, **kwargs)  # type: ignore[arg-type]
+    return make_db(backend, url, flavour="async", **kwargs)  # type: ignore[no-any-return]
 
 
 class Blocking:

@@ -124,7 +124,7 @@ def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_same_answers_as_agno_sqlite(db: SqlDb, agno_db: AgnoSqliteDb, frozen_clock: None) -> None:
     ours, theirs = _scenario(db), _scenario(agno_db)
     assert len(ours) == len(theirs)
-    for index, (mine, reference) in enumerate(zip(ours, theirs)):
+    for index, (mine, reference) in enumerate(zip(ours, theirs, strict=True)):
         assert stable(mine) == stable(reference), f"answer #{index} differs"
     # Beyond the timestamps, a config row has the same keys as agno's PostgresDb (deleted_at too).
     assert set(ours[0][1]) == set(theirs[0][1]) | {"deleted_at"}
