@@ -37,12 +37,34 @@ class KnowledgeContent(AgnoTable, table=True):
     user_id: str | None = Field(default=None, sa_type=id_string())
 
 
+# Per-knowledge-base HNSW indexes (PostgreSQL) are made at run time by the vector store
+# (repositories.vectors), one per base, named ``vix_<digest>_<metric>_<dimensions>``; Alembic's
+# comparison leaves indexes with this prefix alone (migrations/env.py).
+VECTOR_INDEX_PREFIX = "vix_"
+
+
+def fulltext_index_name(table: str) -> str:
+    """The keyword-search index on ``content`` made by migration 0002 (GIN on PostgreSQL, FULLTEXT
+    on MySQL; SQLite uses an FTS5 table). Its definition is dialect-specific, so it is declared in
+    the migration, not here, and env.py leaves it out of the comparison."""
+    return f"ix_{table}_content_fulltext"
+
+
+def is_search_index(table: str, index: str | None) -> bool:
+    """Whether ``index`` on the chunk table ``table`` is one of the search indexes above."""
+    return bool(index) and (index.startswith(VECTOR_INDEX_PREFIX) or index == fulltext_index_name(table))
+
+
 class KnowledgeEmbedding(AgnoTable, table=True):
     """A chunk of a knowledge base with its embedding.
 
     agno's PgVector makes one table per knowledge base. Here every base shares one migrated table,
     keyed by ``knowledge_base`` (agno's ``table_name``), so the schema stays under Alembic; each
     base records its ``dimensions`` and gets its own partial vector index from the vector store.
+
+    Search indexes beyond the columns below: a partial HNSW index per base on
+    ``embedding::vector(<dimensions>)`` (PostgreSQL, made by the vector store), and a keyword index
+    on ``content`` (``fulltext_index_name``, migration 0002).
     """
 
     __tablename__ = "agno_knowledge_embeddings"
@@ -51,6 +73,8 @@ class KnowledgeEmbedding(AgnoTable, table=True):
         Index(None, "knowledge_base", "content_id"),
         Index(None, "knowledge_base", "name"),
         Index(None, "knowledge_base", "user_id"),
+        # The vector store's cache check on SQLite and MySQL: COUNT(*) and MAX(updated_at) of a base.
+        Index(None, "knowledge_base", "updated_at"),
     )
 
     knowledge_base: str = Field(primary_key=True, sa_type=id_string())

@@ -152,7 +152,10 @@ def require_postgres_extension(connection: Connection, name: str, *, package_hin
             f"needs it. Install it on the database server ({package_hint}) or use a server that ships it, "
             "then run `alembic upgrade head` again. Nothing was created."
         )
-    connection.execute(text(f'CREATE EXTENSION IF NOT EXISTS "{name}"'))
+    # In public where there is one: the migration runs with search_path pointed at the tables'
+    # schema, and an extension created there would be invisible to every other schema.
+    has_public = connection.execute(text("SELECT 1 FROM pg_namespace WHERE nspname = 'public'")).scalar()
+    connection.execute(text(f'CREATE EXTENSION IF NOT EXISTS "{name}"' + (" SCHEMA public" if has_public else "")))
 
 
 # --- command line -----------------------------------------------------------------------------

@@ -7,5 +7,7 @@
 from repositories.backends import AsyncMySQLDb, AsyncPostgresDb, AsyncSqliteDb, MySQLDb, PostgresDb, SqliteDb
 from repositories.core.schema import SchemaNotReadyError
 from repositories.core.values import OwnershipError
+from repositories.vectors import HashingEmbedder, MySQLVectorDb, PgVectorDb, SqliteVectorDb, SqlVectorDb
 
 __all__ = ["AsyncMySQLDb", "AsyncPostgresDb", "AsyncSqliteDb", "MySQLDb", "OwnershipError", "PostgresDb", "SchemaNotReadyError", "SqliteDb"]
+__all__ += ["HashingEmbedder", "MySQLVectorDb", "PgVectorDb", "SqlVectorDb", "SqliteVectorDb"]
