@@ -1,12 +1,18 @@
-"""Sessions (agent, team, workflow) and their runs, one row per run."""
+"""Sessions (agent, team, workflow) and their runs, one row per run.
 
+Beside agno's columns, each run has typed copies of the fields people aggregate (model, tokens,
+cost, durations, error, creation time) and each session its run count and last run time; they are
+derived by ``agno_models.analytics`` (see that module for units) and never read back by agno.
+"""
+
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Date, ForeignKey, Index, UniqueConstraint
 from sqlmodel import Field
 
 from agno_models.base import AgnoTable
-from agno_models.types import id_string, json_type, kind_string
+from agno_models.types import UTCDateTime, id_string, json_type, kind_string, long_text, name_string
 
 
 class AgnoSession(AgnoTable, table=True):
@@ -33,6 +39,9 @@ class AgnoSession(AgnoTable, table=True):
     summary: dict[str, Any] | None = Field(default=None, sa_type=json_type())
     created_at: int = Field(sa_type=BigInteger, index=True)
     updated_at: int | None = Field(default=None, sa_type=BigInteger)
+    # Analytics (revision 0003): kept with the runs by the repositories.
+    run_count: int = Field(default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": "0"})
+    last_run_at: int | None = Field(default=None, sa_type=BigInteger, index=True)
 
 
 class AgnoRun(AgnoTable, table=True):
@@ -59,3 +68,18 @@ class AgnoRun(AgnoTable, table=True):
     run_data: dict[str, Any] = Field(sa_type=json_type())
     created_at: int = Field(sa_type=BigInteger, index=True)
     updated_at: int | None = Field(default=None, sa_type=BigInteger)
+    # Analytics (revision 0003): typed copies of run_data's fields, see agno_models.analytics.
+    model_id: str | None = Field(default=None, sa_type=name_string(), index=True)
+    model_provider: str | None = Field(default=None, sa_type=id_string())
+    input_tokens: int | None = Field(default=None, sa_type=BigInteger)
+    output_tokens: int | None = Field(default=None, sa_type=BigInteger)
+    total_tokens: int | None = Field(default=None, sa_type=BigInteger)
+    reasoning_tokens: int | None = Field(default=None, sa_type=BigInteger)
+    cache_read_tokens: int | None = Field(default=None, sa_type=BigInteger)
+    cache_write_tokens: int | None = Field(default=None, sa_type=BigInteger)
+    cost_nanos: int | None = Field(default=None, sa_type=BigInteger)
+    duration_ms: int | None = Field(default=None, sa_type=BigInteger)
+    time_to_first_token_ms: int | None = Field(default=None, sa_type=BigInteger)
+    error_message: str | None = Field(default=None, sa_type=long_text())
+    created_time: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
+    created_date: date | None = Field(default=None, sa_type=Date, index=True)

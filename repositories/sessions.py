@@ -5,6 +5,10 @@ written by ``upsert_run``, and ``get_session`` re-attaches the runs in order. On
 - a session owned by one user is never overwritten, renamed or read through another user's id;
 - ``run_index`` is assigned under a lock on the session row, so concurrent appends never collide
   and never lose a run (a stale index from a concurrent writer moves to the end);
+- every write of a run also fills its typed analytics columns (``agno_models.analytics``: model,
+  tokens, cost, durations, error text, creation time), and every insert or delete of runs recounts
+  the session's ``run_count`` and ``last_run_at`` under the session row's lock, in the same
+  transaction; rows read back keep agno's shape (the analytics columns are for SQL, not agno);
 - database errors propagate; nothing is turned into ``None``.
 """
 
@@ -26,6 +30,13 @@ from agno.db.utils import (
 )
 from agno.session import AgentSession, TeamSession, WorkflowSession
 
+from agno_models.analytics import (
+    RUN_COLUMNS,
+    RUN_TIME_COLUMNS,
+    SESSION_COLUMNS,
+    refresh_session_counters,
+    run_analytics,
+)
 from repositories.core.dialect import Ctx, insert_ignore, json_text, locked, upsert
 from repositories.core.operation import Operation, Steps, operation
 from repositories.core.query import as_dict, count_of, ordered, paged
@@ -62,6 +73,12 @@ def session_row(session: Session, *, updated_at: int | None) -> dict[str, Any]:
         "created_at": created_at,
         "updated_at": updated_at if updated_at is not None else created_at,
     }
+
+
+def _agno_columns(table: sa.Table) -> list[sa.Column[Any]]:
+    """The columns agno knows: records read back have exactly agno's keys."""
+    derived = set(RUN_COLUMNS) | set(SESSION_COLUMNS)
+    return [c for c in table.c if c.name not in derived]
 
 
 def _owner_guard(ctx: Ctx) -> Any:
@@ -125,7 +142,7 @@ def get_session(
     runs_limit: int | None,
 ) -> Steps[Any]:
     table = ctx.tables.sessions
-    stmt = sa.select(table).where(table.c.session_id == session_id)
+    stmt = sa.select(*_agno_columns(table)).where(table.c.session_id == session_id)
     if user_id is not None:
         stmt = stmt.where(table.c.user_id == user_id)
     row = (yield stmt).first()
@@ -156,7 +173,7 @@ def get_sessions(
     include_runs: bool,
 ) -> Steps[Any]:
     table = ctx.tables.sessions
-    stmt = sa.select(table)
+    stmt = sa.select(*_agno_columns(table))
     if user_id is not None:
         stmt = stmt.where(table.c.user_id == user_id)
     if component_id is not None:
@@ -200,7 +217,7 @@ def rename_session(
     deserialize: bool | None,
 ) -> Steps[Any]:
     table = ctx.tables.sessions
-    stmt = sa.select(table).where(table.c.session_id == session_id)
+    stmt = sa.select(*_agno_columns(table)).where(table.c.session_id == session_id)
     if session_type is not None:
         stmt = stmt.where(table.c.session_type == SessionType(session_type).value)
     if user_id is not None:
@@ -271,7 +288,7 @@ def _upsert_rows(ctx: Ctx, rows: list[dict[str, Any]], *, touch: int | None) -> 
             update["updated_at"] = lambda incoming: sa.literal(touch, sa.BigInteger)
         yield upsert(ctx, table, kind_rows, key=["session_id"], update=update, only_if=_owner_guard(ctx))
     ids = [r["session_id"] for r in rows]
-    stored = (yield sa.select(table).where(table.c.session_id.in_(ids))).fetchall()
+    stored = (yield sa.select(*_agno_columns(table)).where(table.c.session_id.in_(ids))).fetchall()
     wanted = {r["session_id"]: r["user_id"] for r in rows}
     return {
         rec["session_id"]: rec for rec in (as_dict(s) for s in stored) if rec["user_id"] == wanted[rec["session_id"]]
@@ -378,7 +395,18 @@ def _run_row(ctx: Ctx, run: Any, *, session_id: str, user_id: str | None, run_in
     row = build_single_run_row(run=run, session_id=session_id, user_id=user_id, run_index=run_index)
     if row.get("status") is not None:
         row["status"] = canonical_run_status(row["status"])
+    row.update(run_analytics(row["run_data"], created_at=row["created_at"]))
     return checked(ctx.tables.runs, row)
+
+
+def _analytics_update(run_data: dict[str, Any]) -> dict[str, Any]:
+    """The analytics columns a changed ``run_data`` rewrites (creation time stays the stored one)."""
+    values = run_analytics(run_data, created_at=None)
+    return {k: v for k, v in values.items() if k not in RUN_TIME_COLUMNS}
+
+
+def _recount(ctx: Ctx, session_id: str) -> Steps[None]:
+    yield refresh_session_counters(ctx.tables.sessions, ctx.tables.runs, [session_id])
 
 
 @operation(writes=True)
@@ -390,8 +418,10 @@ def upsert_run(ctx: Ctx, *, run: Any, session_id: str, user_id: str | None, run_
     runs = ctx.tables.runs
     if action == "insert":
         yield sa.insert(runs).values(row)
+        yield from _recount(ctx, session_id)  # still under the session lock
     else:
-        values = {k: row[k] for k in ("status", "run_data", "user_id", "parent_run_id", "updated_at", "run_index")}
+        kept = ("status", "run_data", "user_id", "parent_run_id", "updated_at", "run_index")
+        values = {k: row[k] for k in kept} | {k: row[k] for k in RUN_COLUMNS if k not in RUN_TIME_COLUMNS}
         yield sa.update(runs).where(runs.c.run_id == row["run_id"]).values(values)
 
 
@@ -406,6 +436,7 @@ def append_run_to_session_if_absent(ctx: Ctx, *, session_id: str, run_dict: dict
     if action != "insert":
         return False  # a concurrent writer's row wins
     yield sa.insert(ctx.tables.runs).values(row)
+    yield from _recount(ctx, session_id)  # still under the session lock
     return True
 
 
@@ -450,7 +481,7 @@ def update_run_in_session(
     if expected_attempt is not None:
         run["queue_attempt"] = expected_attempt
     now = int(time.time())
-    values: dict[str, Any] = {"run_data": run, "updated_at": now}
+    values: dict[str, Any] = {"run_data": run, "updated_at": now, **_analytics_update(run)}
     if fields.get("status") is not None:
         values["status"] = fields["status"]
     yield sa.update(runs).where(runs.c.run_id == run_id).values(values)
@@ -469,7 +500,7 @@ def update_run_in_session(
 @operation(writes=False)
 def get_run(ctx: Ctx, *, run_id: str, deserialize: bool | None) -> Steps[Any]:
     runs = ctx.tables.runs
-    row = (yield sa.select(runs).where(runs.c.run_id == run_id)).first()
+    row = (yield sa.select(*_agno_columns(runs)).where(runs.c.run_id == run_id)).first()
     if row is None:
         return None
     record = as_dict(row)
@@ -493,7 +524,7 @@ def get_runs(
     deserialize: bool | None,
 ) -> Steps[Any]:
     runs = ctx.tables.runs
-    stmt = sa.select(runs)
+    stmt = sa.select(*_agno_columns(runs))
     for column, value in (
         (runs.c.session_id, session_id),
         (runs.c.user_id, user_id),
@@ -516,17 +547,31 @@ def get_runs(
     return [deserialize_run(r["run_type"], r["run_data"]) for r in records]
 
 
+def _delete_runs(ctx: Ctx, run_ids: list[str]) -> Steps[int]:
+    """Delete runs and recount their sessions; returns how many runs were deleted."""
+    runs, sessions = ctx.tables.runs, ctx.tables.sessions
+    of_runs = sa.select(runs.c.session_id).where(runs.c.run_id.in_(run_ids)).distinct()
+    # Lock the sessions (in key order: two deleters never wait on each other crosswise) before
+    # touching their runs, as appends do, so the recount sees every committed append.
+    locked_ids = (
+        yield locked(ctx, sa.select(sessions.c.session_id).where(sessions.c.session_id.in_(of_runs))
+                     .order_by(sessions.c.session_id))
+    ).scalars().all()
+    deleted = (yield sa.delete(runs).where(runs.c.run_id.in_(run_ids))).rowcount
+    if deleted and locked_ids:
+        yield refresh_session_counters(sessions, runs, locked_ids)
+    return int(deleted)
+
+
 @operation(writes=True)
 def delete_run(ctx: Ctx, *, run_id: str) -> Steps[bool]:
-    runs = ctx.tables.runs
-    return bool((yield sa.delete(runs).where(runs.c.run_id == run_id)).rowcount)
+    return bool((yield from _delete_runs(ctx, [run_id])))
 
 
 @operation(writes=True)
 def delete_runs(ctx: Ctx, *, run_ids: Sequence[str]) -> Steps[None]:
-    runs = ctx.tables.runs
     if run_ids:
-        yield sa.delete(runs).where(runs.c.run_id.in_(list(run_ids)))
+        yield from _delete_runs(ctx, list(run_ids))
 
 
 @operation(writes=True)
@@ -550,7 +595,8 @@ def cancel_pending_run(
     data["status"] = "CANCELLED"
     if not data.get("content"):
         data["content"] = reason
-    yield sa.update(runs).where(runs.c.run_id == run_id).values(status="CANCELLED", run_data=data, updated_at=int(time.time()))
+    values = {"status": "CANCELLED", "run_data": data, "updated_at": int(time.time()), **_analytics_update(data)}
+    yield sa.update(runs).where(runs.c.run_id == run_id).values(values)
     return True
 
 

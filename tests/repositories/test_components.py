@@ -220,7 +220,8 @@ def test_list_components_filters_and_pages(db: SqlDb) -> None:
 
     rows, total = db.list_components()
     assert total == 8 and len(rows) == 8
-    assert [r["component_id"] for r in rows] == sorted(r["component_id"] for r in rows)  # equal created_at ties
+    # Newest first; rows created in the same second are ordered by id (the test may span a second).
+    assert rows == sorted(rows, key=lambda r: (-r["created_at"], r["component_id"]))
     assert db.list_components(include_deleted=True)[1] == 9
     assert db.list_components(component_type=AGENT)[1] == 6
     assert {r["component_id"] for r in db.list_components(name="agent")[0]} == {"a1", "a3"}
