@@ -233,7 +233,7 @@ class Progress:
         self.out.flush()
 
 
-def _run_table(names: TableNames) -> sa.TableClause:
+def _run_table(names: TableNames, schema: str | None = None) -> sa.TableClause:
     # A lightweight table: the backfill must not depend on the models of a later schema.
     return sa.table(
         names.runs,
@@ -249,27 +249,29 @@ def _run_table(names: TableNames) -> sa.TableClause:
         sa.column("error_message", long_text()),
         sa.column("created_time", UTCDateTime()),
         sa.column("created_date", sa.Date()),
+        schema=schema,
     )
 
 
-def _session_table(names: TableNames) -> sa.TableClause:
+def _session_table(names: TableNames, schema: str | None = None) -> sa.TableClause:
     return sa.table(
         names.sessions,
         sa.column("session_id", id_string()),
         sa.column("run_count", sa.BigInteger()),
         sa.column("last_run_at", sa.BigInteger()),
+        schema=schema,
     )
 
 
-def backfill_runs(connection: Connection, names: TableNames, *, batch: int | None = None,
-                  out: TextIO | None = None) -> int:
+def backfill_runs(connection: Connection, names: TableNames, *, schema: str | None = None,
+                  batch: int | None = None, out: TextIO | None = None) -> int:
     """Fill the typed columns of every stored run; returns how many runs were read.
 
     Keyset pagination on ``run_id`` (no OFFSET, no cursor held open) and only the parts of
     ``run_data`` the columns come from, so memory stays flat whatever the table size.
     """
     size = batch or BACKFILL_BATCH
-    runs = _run_table(names)
+    runs = _run_table(names, schema)
     total = connection.execute(sa.select(sa.func.count()).select_from(runs)).scalar_one()
     progress = Progress(f"backfill {names.runs}", total, out)
     # The status run_analytics reads is run_data's, as at write time (the column is its canonical copy).
@@ -307,11 +309,11 @@ def backfill_runs(connection: Connection, names: TableNames, *, batch: int | Non
     return total
 
 
-def backfill_sessions(connection: Connection, names: TableNames, *, batch: int | None = None,
-                      out: TextIO | None = None) -> int:
+def backfill_sessions(connection: Connection, names: TableNames, *, schema: str | None = None,
+                      batch: int | None = None, out: TextIO | None = None) -> int:
     """Count every stored session's runs, a batch of sessions per statement; returns the session count."""
     size = batch or BACKFILL_BATCH
-    sessions, runs = _session_table(names), _run_table(names)
+    sessions, runs = _session_table(names, schema), _run_table(names, schema)
     total = connection.execute(sa.select(sa.func.count()).select_from(sessions)).scalar_one()
     progress = Progress(f"backfill {names.sessions}", total, out)
     ids = sa.select(sessions.c.session_id).order_by(sessions.c.session_id).limit(size)

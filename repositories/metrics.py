@@ -4,9 +4,9 @@
 and the rows it writes equal agno's PostgresDb rows for the same data: per day and owner (the
 empty string for sessions without a user) the sessions and runs of each session type, the token
 sums of the sessions' ``session_metrics``, and how many runs used each model. Beyond agno:
-- the numbers come from SQL aggregates (GROUP BY day and owner; runs counted per session and
-  per model in the database), two queries for any number of sessions, instead of loading
-  every session and run into Python;
+- the numbers come from SQL aggregates over the typed analytics columns (sessions'
+  ``run_count``, runs' ``model_id`` / ``model_provider``, the columns the views read), two
+  queries for any number of sessions, instead of loading every session and run into Python;
 - the whole recalculation is one transaction, so readers never see half a day;
 - errors propagate, including from ``get_metrics``' lazy refresh (agno logs and carries on).
 """
@@ -25,7 +25,7 @@ from agno.db.base import SessionType
 from agno.db.utils import metrics_starting_date_from_days
 from sqlalchemy.sql import ColumnElement
 
-from repositories.core.dialect import Ctx, json_text, upsert
+from repositories.core.dialect import Ctx, upsert
 from repositories.core.operation import Operation, Steps, operation
 from repositories.core.query import as_dict
 
@@ -116,28 +116,20 @@ def _in_range(ctx: Ctx, start: int, end: int) -> list[ColumnElement[bool]]:
 
 
 def _session_totals(ctx: Ctx, start: int, end: int) -> sa.Select[Any]:
-    """Per day and owner: sessions and runs of each type, and the sessions' token sums."""
-    sessions, runs = ctx.tables.sessions, ctx.tables.runs
-    in_range = _in_range(ctx, start, end)
-    runs_per_session = (
-        sa.select(runs.c.session_id, sa.func.count().label("runs"))
-        .where(runs.c.session_id.in_(sa.select(sessions.c.session_id).where(*in_range)))
-        .group_by(runs.c.session_id)
-        .subquery()
-    )
+    """Per day and owner: sessions and runs of each type, and the sessions' token sums.
+
+    Runs are the sessions' ``run_count`` (kept by every run write, as the session overview view
+    reads it); tokens are agno's ``session_metrics``, which also hold audio tokens and usage
+    outside runs that the typed run columns don't.
+    """
+    sessions = ctx.tables.sessions
     tokens = [
         sa.cast(sessions.c.session_data[("session_metrics", field)].as_string(), sa.Numeric(38, 6)).label(field)
         for field in TOKEN_FIELDS
     ]
     each = (
-        sa.select(
-            *_day_and_owner(ctx),
-            sessions.c.session_type,
-            sa.func.coalesce(runs_per_session.c.runs, 0).label("runs"),
-            *tokens,
-        )
-        .select_from(sessions.outerjoin(runs_per_session, runs_per_session.c.session_id == sessions.c.session_id))
-        .where(*in_range)
+        sa.select(*_day_and_owner(ctx), sessions.c.session_type, sessions.c.run_count.label("runs"), *tokens)
+        .where(*_in_range(ctx, start, end))
         .subquery()
     )
     of_kind = lambda kind, value: sa.func.sum(sa.case((each.c.session_type == kind, value), else_=0))  # noqa: E731
@@ -155,13 +147,17 @@ def _session_totals(ctx: Ctx, start: int, end: int) -> sa.Select[Any]:
 
 
 def _model_counts(ctx: Ctx, start: int, end: int) -> sa.Select[Any]:
-    """Per day and owner: how many runs used each (model, provider); a missing provider is ""."""
+    """Per day and owner: how many runs used each (model, provider); a missing provider is "".
+
+    Read from the typed, indexed ``model_id`` / ``model_provider`` run columns, the same ones
+    the daily usage view groups by, so metrics and views count runs per model alike.
+    """
     sessions, runs = ctx.tables.sessions, ctx.tables.runs
     each = (
         sa.select(
             *_day_and_owner(ctx),
-            json_text(runs.c.run_data, "model").label("model"),
-            sa.func.coalesce(json_text(runs.c.run_data, "model_provider"), "").label("provider"),
+            runs.c.model_id.label("model"),
+            sa.func.coalesce(runs.c.model_provider, "").label("provider"),
         )
         .select_from(runs.join(sessions, runs.c.session_id == sessions.c.session_id))
         .where(*_in_range(ctx, start, end))

@@ -3,6 +3,7 @@ incremental recalculation, filters, ownership of buckets, and concurrent recalcu
 
 from __future__ import annotations
 
+import io
 import threading
 import time
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from agno.run.workflow import WorkflowRunOutput
 from agno.session import AgentSession, TeamSession, WorkflowSession
 from sqlalchemy.engine import URL
 
+from agno_models import analytics
 from repositories.core.db import SqlDb
 
 TODAY = datetime.now(timezone.utc).date()
@@ -199,6 +201,9 @@ def test_many_sessions_are_aggregated_in_sql(db: SqlDb) -> None:
     with db._engine_for_queries().begin() as conn:
         conn.execute(sa.insert(sessions), session_rows)
         conn.execute(sa.insert(runs), run_rows)
+        # Rows stored before revision 0003 (an adopted agno database) get their typed columns so.
+        analytics.backfill_runs(conn, db.tables.names, schema=db.db_schema, out=io.StringIO())
+        analytics.backfill_sessions(conn, db.tables.names, schema=db.db_schema, out=io.StringIO())
     rows = db.calculate_metrics()
     assert len(rows) == 21  # 3 days x 7 users
     assert sum(r["agent_sessions_count"] for r in rows) == 1000
