@@ -144,8 +144,12 @@ def run_analytics(run: Mapping[str, Any], *, created_at: Any) -> dict[str, Any]:
 # --- session counters -------------------------------------------------------------------------
 
 
-def refresh_session_counters(sessions: sa.TableClause, runs: sa.TableClause, session_ids: Sequence[str]) -> sa.Update:
+def refresh_session_counters(
+    sessions: sa.TableClause, runs: sa.TableClause, session_ids: Sequence[str] | sa.BindParameter[Any]
+) -> sa.Update:
     """Recount ``run_count`` and ``last_run_at`` of these sessions from their runs.
+
+    ``session_ids`` may be an expanding bind parameter, for a statement built once and reused.
 
     Recounting (rather than adding one) cannot drift. Writers run it while holding the session
     row's lock, so a concurrent append is either fully counted or not yet written.
@@ -153,7 +157,7 @@ def refresh_session_counters(sessions: sa.TableClause, runs: sa.TableClause, ses
     of_session = runs.c.session_id == sessions.c.session_id
     return (
         sa.update(sessions)
-        .where(sessions.c.session_id.in_(list(session_ids)))
+        .where(sessions.c.session_id.in_(session_ids if isinstance(session_ids, sa.BindParameter) else list(session_ids)))
         .values(
             run_count=sa.select(sa.func.count()).select_from(runs).where(of_session).scalar_subquery(),
             last_run_at=sa.select(sa.func.max(runs.c.created_at)).where(of_session).scalar_subquery(),

@@ -71,7 +71,17 @@ def _on_sqlite_begin(conn: Any) -> None:
     # Writers ask for BEGIN IMMEDIATE (execution option sqlite_begin) so they take the file's
     # write lock before reading; readers keep a plain deferred BEGIN.
     mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-    conn.exec_driver_sql(f"BEGIN {mode}")
+    # Straight to the driver: exec_driver_sql would build a whole execution context for it.
+    # Its errors are wrapped as SQLAlchemy's would be, so a busy file still reads as transient.
+    statement = f"BEGIN {mode}"
+    dbapi_error = conn.dialect.loaded_dbapi.Error
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(statement)
+    except dbapi_error as error:
+        raise sa.exc.DBAPIError.instance(statement, None, error, dbapi_error, dialect=conn.dialect) from error
+    finally:
+        cursor.close()
 
 
 # The async twin of each sync driver, and back: one URL serves both kinds of engine.

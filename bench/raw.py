@@ -2,8 +2,9 @@
 
 ``RawDb`` runs on sqlite3, psycopg or pymysql with no SQLAlchemy in between, against a schema made
 by our own migrations (so it is exactly as indexed as ours), and sends the same statements our
-repositories send for each call: the same upserts with the same ownership guard, the same
-read-backs, the same row lock and run-index checks, one transaction per call. It converts to and
+repositories send for each call: the same upserts with the same ownership guard, returning the
+stored rows (PostgreSQL, SQLite) or reading them back (MySQL), the same row lock and run-index
+check, one transaction per call. It converts to and
 from agno's objects with agno's own helpers, as any implementation of the protocol must. So the
 gap between it and our classes is what our layer costs (statement building, result processing,
 the connection pool, the executor), and nothing else.
@@ -34,7 +35,7 @@ SESSION_WRITE = ("session_id", "session_type", "agent_id", "user_id", "session_d
 MEMORY_COLUMNS = ("memory_id", "memory", "feedback", "input", "agent_id", "team_id", "user_id", "topics",
                   "created_at", "updated_at")
 MEMORY_JSON = frozenset({"memory", "topics"})
-MEMORY_BATCH = 500  # rows per statement, as in repositories/memories.py
+MEMORY_BATCH = 1000  # rows per statement: SQLAlchemy's insertmanyvalues page for ours' executemany
 
 
 class RawDb:
@@ -107,9 +108,14 @@ class RawDb:
         names = [f"{prefix}_{i}" for i in range(len(values))]
         return "(" + ", ".join(self.p(n) for n in names) + ")", dict(zip(names, values, strict=True))
 
-    def _upsert_sql(self, table: str, columns: Sequence[str], rows: int, update: Sequence[str], touch: bool) -> str:
+    @property
+    def returns_upserted(self) -> bool:
+        return self.dialect != "mysql"
+
+    def _upsert_sql(self, table: str, columns: Sequence[str], rows: int, update: Sequence[str], touch: bool,
+                    returning: Sequence[str]) -> str:
         """Multi-row INSERT ... ON CONFLICT/DUPLICATE KEY UPDATE guarded by ownership, as ours builds it."""
-        shape = (table, tuple(columns), rows, tuple(update), touch)
+        shape = (table, tuple(columns), rows, tuple(update), touch, tuple(returning))
         sql = self._sql.get(shape)
         if sql is not None:
             return sql
@@ -129,19 +135,26 @@ class RawDb:
             key = columns[0]
             sets = ", ".join(f"{c} = {v}" for c, v in assignments.items())
             guard = f"{table}.user_id = excluded.user_id OR {table}.user_id IS NULL"
-            sql = f"{head} ON CONFLICT ({key}) DO UPDATE SET {sets} WHERE {guard}"
+            sql = f"{head} ON CONFLICT ({key}) DO UPDATE SET {sets} WHERE {guard} RETURNING {', '.join(returning)}"
         self._sql[shape] = sql
         return sql
 
     def _upsert(self, cur: Any, table: str, columns: Sequence[str], rows: list[dict[str, Any]],
-                update: Sequence[str], json_columns: frozenset[str], touch: int | None) -> None:
-        sql = self._upsert_sql(table, columns, len(rows), update, touch is not None)
+                update: Sequence[str], json_columns: frozenset[str], touch: int | None,
+                returning: Sequence[str], key: str) -> list[dict[str, Any]]:
+        """Upsert ``rows``; the stored rows (RETURNING, or read back on MySQL)."""
+        sql = self._upsert_sql(table, columns, len(rows), update, touch is not None, returning)
         dump = self._dump
         params = {f"{c}_{i}": (dump(row[c]) if c in json_columns else row[c])
                   for i, row in enumerate(rows) for c in columns}
         if touch is not None:
             params["touch"] = touch
         self._execute(cur, sql, params)
+        if self.returns_upserted:
+            return self._rows(cur, json_columns)
+        in_list, params = self._in("id", [r[key] for r in rows])
+        read_back = f"SELECT {', '.join(returning)} FROM {table} WHERE {key} IN {in_list}"
+        return self._rows(self._execute(cur, read_back, params), json_columns)
 
     # --- sessions -------------------------------------------------------------------------------
 
@@ -160,10 +173,8 @@ class RawDb:
         update = [c for c in SESSION_WRITE if c not in ("session_id", "session_type", "created_at")]
         if touch is not None:
             update.remove("updated_at")
-        self._upsert(cur, self.sessions, SESSION_WRITE, rows, update, SESSION_JSON, touch)
-        in_list, params = self._in("id", [r["session_id"] for r in rows])
-        sql = f"SELECT {', '.join(SESSION_COLUMNS)} FROM {self.sessions} WHERE session_id IN {in_list}"
-        stored = self._rows(self._execute(cur, sql, params), SESSION_JSON)
+        stored = self._upsert(cur, self.sessions, SESSION_WRITE, rows, update, SESSION_JSON, touch,
+                              SESSION_COLUMNS, "session_id")
         wanted = {r["session_id"]: r["user_id"] for r in rows}
         return {s["session_id"]: s for s in stored if s["user_id"] == wanted[s["session_id"]]}
 
@@ -273,9 +284,14 @@ class RawDb:
                 raise LookupError(f"session {session_id!r} does not exist")
             if user_id is not None and owner[1] is not None and owner[1] != user_id:
                 raise PermissionError(f"session {session_id!r} belongs to another user")
-            existing = self._execute(
-                cur, f"SELECT session_id, run_index FROM {self.runs} WHERE run_id = {p('rid')}", {"rid": row["run_id"]}
-            ).fetchone()
+            index = row.get("run_index")
+            # The run's own row and the one holding the wanted index, in one query (as ours).
+            found = self._execute(
+                cur, f"SELECT run_id, session_id, run_index FROM {self.runs} WHERE run_id = {p('rid')} "
+                f"OR (session_id = {p('sid')} AND run_index = {p('idx')})",
+                {"rid": row["run_id"], "sid": session_id, "idx": index},
+            ).fetchall()
+            existing = next(((f[1], f[2]) for f in found if f[0] == row["run_id"]), None)
             if existing is not None:
                 row["run_index"] = existing[1]
                 kept = ["status", "run_data", "user_id", "parent_run_id", "updated_at", "run_index"]
@@ -287,11 +303,7 @@ class RawDb:
                 self._execute(cur, f"UPDATE {self.runs} SET {sets} WHERE run_id = {p('run_id')}",
                               {**row, "run_data": self._dump(row["run_data"])})
                 return
-            index = row.get("run_index")
-            taken = index is None or self._execute(
-                cur, f"SELECT run_id FROM {self.runs} WHERE session_id = {p('sid')} AND run_index = {p('idx')}",
-                {"sid": session_id, "idx": index},
-            ).fetchone() is not None
+            taken = index is None or bool(found)
             if taken:
                 current = self._execute(
                     cur, f"SELECT max(run_index) FROM {self.runs} WHERE session_id = {p('sid')}", {"sid": session_id}
@@ -330,10 +342,8 @@ class RawDb:
         stored: dict[str, dict[str, Any]] = {}
         for start in range(0, len(rows), MEMORY_BATCH):
             batch = rows[start : start + MEMORY_BATCH]
-            self._upsert(cur, self.memories, MEMORY_COLUMNS, batch, update, MEMORY_JSON, touch)
-            in_list, params = self._in("id", [r["memory_id"] for r in batch])
-            sql = f"SELECT {', '.join(MEMORY_COLUMNS)} FROM {self.memories} WHERE memory_id IN {in_list}"
-            for record in self._rows(self._execute(cur, sql, params), MEMORY_JSON):
+            for record in self._upsert(cur, self.memories, MEMORY_COLUMNS, batch, update, MEMORY_JSON, touch,
+                                       MEMORY_COLUMNS, "memory_id"):
                 if record["user_id"] == wanted[record["memory_id"]]:
                     stored[record["memory_id"]] = record
         return stored
@@ -369,11 +379,12 @@ class RawDb:
         direction = "ASC" if sort_order == "asc" else "DESC"
         where = f"user_id = {self.p('uid')}"
         with self._tx(writes=False) as cur:
-            total = self._execute(cur, f"SELECT count(*) FROM {self.memories} WHERE {where}",
-                                  {"uid": user_id}).fetchone()[0]
             sql = (f"SELECT {', '.join(MEMORY_COLUMNS)} FROM {self.memories} WHERE {where} "
                    f"ORDER BY coalesce(updated_at, created_at) {direction}, memory_id {direction}")
             records = self._rows(self._execute(cur, sql, {"uid": user_id}), MEMORY_JSON)
+            # The count only goes out with dicts (agno returns none with objects), as ours.
+            total = None if deserialize else self._execute(
+                cur, f"SELECT count(*) FROM {self.memories} WHERE {where}", {"uid": user_id}).fetchone()[0]
         if not deserialize:
             return records, total
         return [UserMemory.from_dict(r) for r in records]

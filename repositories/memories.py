@@ -21,14 +21,10 @@ from agno.db.schemas.memory import UserMemory
 from agno.utils.string import sanitize_postgres_string
 
 from agno_models.types import ID_LENGTH
-from repositories.core.dialect import Ctx, json_array_contains, upsert
-from repositories.core.operation import Operation, Steps, operation
-from repositories.core.query import as_dict, count_of, ordered, paged
-
-# Rows per INSERT: 10 columns a row keeps every batch far below each driver's bind-parameter limit
-# (SQLite 32766, PostgreSQL 65535) while still writing big imports in few round trips.
-BATCH_ROWS = 500
-
+from repositories.core.dialect import Ctx, json_array_contains
+from repositories.core.operation import Bound, Operation, Steps, operation
+from repositories.core.owned import owned_upsert
+from repositories.core.query import as_dict, count_of, ordered, page_params, page_shape, paged, with_page
 
 # --- rows -------------------------------------------------------------------------------------
 
@@ -82,39 +78,19 @@ def memory_row(memory: UserMemory) -> dict[str, Any]:
     }
 
 
-def _owner_guard(ctx: Ctx) -> Callable[[Callable[[str], Any]], Any]:
-    table = ctx.tables.memories
-    # Overwrite only the caller's own memory, or one nobody owns yet.
-    return lambda incoming: (table.c.user_id == incoming("user_id")) | table.c.user_id.is_(None)
-
-
 def _finish(record: dict[str, Any], deserialize: bool | None) -> UserMemory | dict[str, Any]:
     return UserMemory.from_dict(record) if deserialize else record
 
 
 def _upsert_rows(ctx: Ctx, rows: list[dict[str, Any]], *, touch: int | None) -> Steps[dict[str, dict[str, Any]]]:
-    """Upsert memory rows, one statement per batch; return the stored rows the caller owns, by memory_id.
+    """Upsert memory rows; return the stored rows the caller owns, by memory_id.
 
     ``touch`` is the ``updated_at`` an existing row gets (None: the incoming row's own value).
     ``created_at`` is fixed at insert; ``user_id`` only ever changes from NULL to its first owner.
     """
     table = ctx.tables.memories
-    columns = [c for c in rows[0] if c not in ("memory_id", "created_at")]
-    update: dict[str, Any] = {c: (lambda col: lambda incoming: incoming(col))(c) for c in columns}
-    if touch is not None:
-        update["updated_at"] = lambda incoming: sa.literal(touch, sa.BigInteger)
-    wanted = {r["memory_id"]: r["user_id"] for r in rows}
-    stored: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(rows), BATCH_ROWS):
-        batch = rows[start : start + BATCH_ROWS]
-        yield upsert(ctx, table, batch, key=["memory_id"], update=update, only_if=_owner_guard(ctx))
-        ids = [r["memory_id"] for r in batch]
-        for found in (yield sa.select(table).where(table.c.memory_id.in_(ids))).fetchall():
-            record = as_dict(found)
-            # Another user's memory was left as it was: it is not the caller's to see.
-            if record["user_id"] == wanted[record["memory_id"]]:
-                stored[record["memory_id"]] = record
-    return stored
+    return (yield from owned_upsert(ctx, table, rows, key="memory_id", fixed=("created_at",), touch=touch,
+                                    returning=list(table.c)))
 
 
 # --- distinct topics --------------------------------------------------------------------------
@@ -193,6 +169,13 @@ def get_user_memory(ctx: Ctx, *, memory_id: str, deserialize: bool | None, user_
     return None if row is None else _finish(as_dict(row), deserialize)
 
 
+def _contains_pattern(text: str | None) -> str | None:
+    """A LIKE pattern (escape character "/") matching ``text`` literally anywhere."""
+    if text is None:
+        return None
+    return "%" + text.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+
+
 @operation(writes=False)
 def get_user_memories(
     ctx: Ctx,
@@ -210,22 +193,40 @@ def get_user_memories(
 ) -> Steps[Any]:
     table = ctx.tables.memories
     _check_topics(topics, what="the topics filter")
-    stmt = sa.select(table)
-    for column, value in ((table.c.user_id, user_id), (table.c.agent_id, agent_id), (table.c.team_id, team_id)):
-        if value is not None:
-            stmt = stmt.where(column == value)
-    if topics:
-        # A memory matches when it has any of the topics (an empty list filters nothing, as in agno).
-        stmt = stmt.where(sa.or_(*[json_array_contains(ctx, table.c.topics, t) for t in topics]))
-    if search_content is not None:
-        # agno searches the stored JSON text of the memory, case-insensitively.
-        stmt = stmt.where(sa.cast(table.c.memory, sa.Text).icontains(search_content, autoescape=True))
-    page_stmt = paged(ordered(stmt, table, sort_by, sort_order), limit, page)  # validates before any query
-    total = (yield count_of(stmt)).scalar_one()
-    records = [as_dict(r) for r in (yield page_stmt).fetchall()]
-    if not deserialize:
-        return records, total
-    return [UserMemory.from_dict(r) for r in records]
+    paging = page_params(limit, page)  # validates before any query
+    owners = tuple(value is not None for value in (user_id, agent_id, team_id))
+    topic_count = len(topics) if topics else 0
+    searched = search_content is not None
+
+    def build_filtered() -> sa.Select[Any]:
+        stmt = sa.select(table)
+        for column, present in zip((table.c.user_id, table.c.agent_id, table.c.team_id), owners, strict=True):
+            if present:
+                stmt = stmt.where(column == sa.bindparam(column.name))
+        if topic_count:
+            # A memory matches when it has any of the topics (an empty list filters nothing, as in agno).
+            stmt = stmt.where(sa.or_(*[
+                json_array_contains(ctx, table.c.topics, sa.bindparam(f"topic_{i}", type_=sa.String))
+                for i in range(topic_count)
+            ]))
+        if searched:
+            # agno searches the stored JSON text of the memory, case-insensitively.
+            pattern = sa.bindparam("search_pattern", type_=sa.String)
+            stmt = stmt.where(sa.cast(table.c.memory, sa.Text).ilike(pattern, escape="/"))
+        return stmt
+
+    filtered = ctx.shape(("memories.list", owners, topic_count, searched), build_filtered)
+    listed = ctx.shape(("memories.page", owners, topic_count, searched, sort_by, sort_order, page_shape(limit, page)),
+                       lambda: with_page(ordered(filtered, table, sort_by, sort_order), limit, page))
+    params: dict[str, Any] = {"user_id": user_id, "agent_id": agent_id, "team_id": team_id,
+                              "search_pattern": _contains_pattern(search_content), **paging}
+    params.update({f"topic_{i}": t for i, t in enumerate(topics or ())})
+    records = [as_dict(r) for r in (yield Bound(listed, params)).fetchall()]
+    if deserialize:
+        return [UserMemory.from_dict(r) for r in records]  # agno returns no count here: none is taken
+    counted = ctx.shape(("memories.count", owners, topic_count, searched), lambda: count_of(filtered))
+    total = (yield Bound(counted, params)).scalar_one()
+    return records, total
 
 
 @operation(writes=False)

@@ -37,9 +37,10 @@ from agno_models.analytics import (
     refresh_session_counters,
     run_analytics,
 )
-from repositories.core.dialect import Ctx, insert_ignore, json_text, locked, upsert
-from repositories.core.operation import Operation, Steps, operation
-from repositories.core.query import as_dict, count_of, ordered, paged
+from repositories.core.dialect import Ctx, insert_ignore, json_text, locked
+from repositories.core.operation import Bound, Operation, Steps, operation
+from repositories.core.owned import owned_upsert
+from repositories.core.query import as_dict, count_of, ordered, page_params, page_shape, paged, with_page
 from repositories.core.values import OwnershipError, checked
 
 Session = AgentSession | TeamSession | WorkflowSession
@@ -81,40 +82,42 @@ def _agno_columns(table: sa.Table) -> list[sa.Column[Any]]:
     return [c for c in table.c if c.name not in derived]
 
 
-def _owner_guard(ctx: Ctx) -> Any:
-    table = ctx.tables.sessions
-    # Overwrite only the caller's own row, or one nobody owns yet.
-    return lambda incoming: (table.c.user_id == incoming("user_id")) | table.c.user_id.is_(None)
-
-
 # --- reading runs -----------------------------------------------------------------------------
 
 
-def _runs_of(ctx: Ctx, session_ids: Sequence[str], *, limit: int | None = None) -> sa.Select[Any]:
+def _runs_of(ctx: Ctx, *, limited: bool) -> sa.Select[Any]:
+    """Runs of the sessions in the ``session_ids`` parameter (one session and ``limit`` if limited)."""
     runs = ctx.tables.runs
-    if limit is None:
+
+    def build() -> sa.Select[Any]:
+        of_sessions = runs.c.session_id.in_(sa.bindparam("session_ids", expanding=True))
+        if not limited:
+            return (
+                sa.select(runs.c.session_id, runs.c.run_data)
+                .where(of_sessions)
+                .order_by(runs.c.session_id, runs.c.run_index.asc(), runs.c.created_at.asc(), runs.c.run_id.asc())
+            )
+        # The most recent `limit` runs that go into history: top-level runs whose status is not
+        # skipped, exactly what agno's in-memory history would keep before slicing.
         return (
             sa.select(runs.c.session_id, runs.c.run_data)
-            .where(runs.c.session_id.in_(list(session_ids)))
-            .order_by(runs.c.session_id, runs.c.run_index.asc(), runs.c.created_at.asc(), runs.c.run_id.asc())
+            .where(of_sessions)
+            .where(runs.c.parent_run_id.is_(None))
+            .where(sa.or_(runs.c.status.is_(None), runs.c.status.notin_(HISTORY_SKIP_STATUSES)))
+            .order_by(runs.c.run_index.desc(), runs.c.created_at.desc(), runs.c.run_id.desc())
+            .limit(sa.bindparam("limit", type_=sa.Integer))
         )
-    # The most recent `limit` runs that go into history: top-level runs whose status is not
-    # skipped, exactly what agno's in-memory history would keep before slicing.
-    return (
-        sa.select(runs.c.session_id, runs.c.run_data)
-        .where(runs.c.session_id.in_(list(session_ids)))
-        .where(runs.c.parent_run_id.is_(None))
-        .where(sa.or_(runs.c.status.is_(None), runs.c.status.notin_(HISTORY_SKIP_STATUSES)))
-        .order_by(runs.c.run_index.desc(), runs.c.created_at.desc(), runs.c.run_id.desc())
-        .limit(limit)
-    )
+
+    return ctx.shape(("runs.of_sessions", limited), build)
 
 
 def _attach_runs(ctx: Ctx, records: list[dict[str, Any]], *, limit: int | None = None) -> Steps[None]:
     if not records:
         return
-    ids = [r["session_id"] for r in records]
-    rows = (yield _runs_of(ctx, ids, limit=limit)).fetchall()
+    params: dict[str, Any] = {"session_ids": [r["session_id"] for r in records]}
+    if limit is not None:
+        params["limit"] = limit
+    rows = (yield Bound(_runs_of(ctx, limited=limit is not None), params)).fetchall()
     if limit is not None:
         rows = list(reversed(rows))
     by_session: dict[str, list[dict[str, Any]]] = {}
@@ -142,10 +145,13 @@ def get_session(
     runs_limit: int | None,
 ) -> Steps[Any]:
     table = ctx.tables.sessions
-    stmt = sa.select(*_agno_columns(table)).where(table.c.session_id == session_id)
-    if user_id is not None:
-        stmt = stmt.where(table.c.user_id == user_id)
-    row = (yield stmt).first()
+
+    def build() -> sa.Select[Any]:
+        stmt = sa.select(*_agno_columns(table)).where(table.c.session_id == sa.bindparam("session_id"))
+        return stmt if user_id is None else stmt.where(table.c.user_id == sa.bindparam("user_id"))
+
+    stmt = ctx.shape(("sessions.get", user_id is not None), build)
+    row = (yield Bound(stmt, {"session_id": session_id, "user_id": user_id})).first()
     if row is None:
         return None
     record = as_dict(row)
@@ -173,28 +179,41 @@ def get_sessions(
     include_runs: bool,
 ) -> Steps[Any]:
     table = ctx.tables.sessions
-    stmt = sa.select(*_agno_columns(table))
-    if user_id is not None:
-        stmt = stmt.where(table.c.user_id == user_id)
-    if component_id is not None:
-        columns = {
-            SessionType.AGENT: [table.c.agent_id],
-            SessionType.TEAM: [table.c.team_id],
-            SessionType.WORKFLOW: [table.c.workflow_id],
-        }.get(session_type, [table.c.agent_id, table.c.team_id, table.c.workflow_id])  # type: ignore[arg-type]
-        stmt = stmt.where(sa.or_(*[c == component_id for c in columns]))
-    if start_timestamp is not None:
-        stmt = stmt.where(table.c.created_at >= start_timestamp)
-    if end_timestamp is not None:
-        stmt = stmt.where(table.c.created_at <= end_timestamp)
-    if session_name is not None:
-        name = sa.func.coalesce(json_text(table.c.session_data, "session_name"), "")
-        stmt = stmt.where(name.ilike(f"%{session_name}%"))
-    if session_type is not None:
-        stmt = stmt.where(table.c.session_type == SessionType(session_type).value)
+    kind = None if session_type is None else SessionType(session_type)
+    paging = page_params(limit, page)
+    filters = (user_id is not None, component_id is not None, start_timestamp is not None,
+               end_timestamp is not None, session_name is not None, kind)
 
-    total = (yield count_of(stmt)).scalar_one()
-    rows = (yield paged(ordered(stmt, table, sort_by, sort_order), limit, page)).fetchall()
+    def build_filtered() -> sa.Select[Any]:
+        stmt = sa.select(*_agno_columns(table))
+        if user_id is not None:
+            stmt = stmt.where(table.c.user_id == sa.bindparam("user_id"))
+        if component_id is not None:
+            columns = {
+                SessionType.AGENT: [table.c.agent_id],
+                SessionType.TEAM: [table.c.team_id],
+                SessionType.WORKFLOW: [table.c.workflow_id],
+            }.get(kind, [table.c.agent_id, table.c.team_id, table.c.workflow_id])  # type: ignore[arg-type]
+            stmt = stmt.where(sa.or_(*[c == sa.bindparam("component_id") for c in columns]))
+        if start_timestamp is not None:
+            stmt = stmt.where(table.c.created_at >= sa.bindparam("start_timestamp"))
+        if end_timestamp is not None:
+            stmt = stmt.where(table.c.created_at <= sa.bindparam("end_timestamp"))
+        if session_name is not None:
+            name = sa.func.coalesce(json_text(table.c.session_data, "session_name"), "")
+            stmt = stmt.where(name.ilike(sa.bindparam("name_pattern", type_=sa.String)))
+        if kind is not None:
+            stmt = stmt.where(table.c.session_type == kind.value)
+        return stmt
+
+    filtered = ctx.shape(("sessions.list", filters), build_filtered)
+    counted = ctx.shape(("sessions.count", filters), lambda: count_of(filtered))
+    listed = ctx.shape(("sessions.page", filters, sort_by, sort_order, page_shape(limit, page)),
+                       lambda: with_page(ordered(filtered, table, sort_by, sort_order), limit, page))
+    params = {"user_id": user_id, "component_id": component_id, "start_timestamp": start_timestamp,
+              "end_timestamp": end_timestamp, "name_pattern": f"%{session_name}%", **paging}
+    total = (yield Bound(counted, params)).scalar_one()
+    rows = (yield Bound(listed, params)).fetchall()
     records = [as_dict(r) for r in rows]
     if include_runs:
         yield from _attach_runs(ctx, records)
@@ -275,24 +294,11 @@ def _upsert_rows(ctx: Ctx, rows: list[dict[str, Any]], *, touch: int | None) -> 
     """Upsert session rows; return the stored rows the caller owns, by session_id.
 
     ``touch`` is the ``updated_at`` an existing row gets (None: the incoming row's own value).
+    session_type and created_at are fixed at insert; everything else follows the caller.
     """
     table = ctx.tables.sessions
-    by_kind: dict[str, list[dict[str, Any]]] = {}
-    for row in rows:
-        by_kind.setdefault(row["session_type"], []).append(row)
-    for kind_rows in by_kind.values():
-        # session_type and created_at are fixed at insert; everything else follows the caller.
-        columns = [c for c in kind_rows[0] if c not in ("session_id", "session_type", "created_at")]
-        update: dict[str, Any] = {c: (lambda col: lambda incoming: incoming(col))(c) for c in columns}
-        if touch is not None:
-            update["updated_at"] = lambda incoming: sa.literal(touch, sa.BigInteger)
-        yield upsert(ctx, table, kind_rows, key=["session_id"], update=update, only_if=_owner_guard(ctx))
-    ids = [r["session_id"] for r in rows]
-    stored = (yield sa.select(*_agno_columns(table)).where(table.c.session_id.in_(ids))).fetchall()
-    wanted = {r["session_id"]: r["user_id"] for r in rows}
-    return {
-        rec["session_id"]: rec for rec in (as_dict(s) for s in stored) if rec["user_id"] == wanted[rec["session_id"]]
-    }
+    return (yield from owned_upsert(ctx, table, rows, key="session_id", fixed=("session_type", "created_at"),
+                                    touch=touch, returning=_agno_columns(table)))
 
 
 @operation(writes=True)
@@ -350,32 +356,41 @@ def reassign_session_owner(ctx: Ctx, *, session_id: str, previous_user_id: str, 
 def _lock_session(ctx: Ctx, session_id: str) -> Steps[dict[str, Any] | None]:
     """Lock the session row (SQLite: the transaction already holds the write lock)."""
     table = ctx.tables.sessions
-    row = (yield locked(ctx, sa.select(table.c.session_id, table.c.user_id).where(table.c.session_id == session_id))).first()
+    stmt = ctx.shape("runs.lock_session", lambda: locked(ctx, sa.select(table.c.session_id, table.c.user_id).where(
+        table.c.session_id == sa.bindparam("session_id"))))
+    row = (yield Bound(stmt, {"session_id": session_id})).first()
     return None if row is None else as_dict(row)
 
 
 def _next_index(ctx: Ctx, session_id: str) -> Steps[int]:
     runs = ctx.tables.runs
-    current = (yield sa.select(sa.func.max(runs.c.run_index)).where(runs.c.session_id == session_id)).scalar()
+    stmt = ctx.shape("runs.next_index", lambda: sa.select(sa.func.max(runs.c.run_index)).where(
+        runs.c.session_id == sa.bindparam("session_id")))
+    current = (yield Bound(stmt, {"session_id": session_id})).scalar()
     return 0 if current is None else int(current) + 1
 
 
 def _place_run(ctx: Ctx, row: dict[str, Any]) -> Steps[str]:
-    """Give a run its index under the session lock; returns "insert", "update" or "present"."""
+    """Give a run its index under the session lock; returns "insert" or "update".
+
+    One query finds both an existing row with this run_id and a run already holding the
+    wanted index (PK lookup OR the (session_id, run_index) index).
+    """
     runs = ctx.tables.runs
-    existing = (yield sa.select(runs.c.session_id, runs.c.run_index).where(runs.c.run_id == row["run_id"])).first()
+    stmt = ctx.shape("runs.place", lambda: sa.select(runs.c.run_id, runs.c.session_id, runs.c.run_index).where(
+        (runs.c.run_id == sa.bindparam("run_id"))
+        | ((runs.c.session_id == sa.bindparam("session_id")) & (runs.c.run_index == sa.bindparam("run_index")))
+    ))
+    wanted = row.get("run_index")
+    found = (yield Bound(stmt, {"run_id": row["run_id"], "session_id": row["session_id"], "run_index": wanted})).fetchall()
+    existing = next((r for r in found if r.run_id == row["run_id"]), None)
     if existing is not None:
         if existing.session_id != row["session_id"]:
             raise OwnershipError(f"run {row['run_id']!r} belongs to session {existing.session_id!r}, not {row['session_id']!r}")
         row["run_index"] = existing.run_index if existing.run_index is not None else (yield from _next_index(ctx, row["session_id"]))
         return "update"
-    wanted = row.get("run_index")
-    if wanted is not None:
-        taken = (
-            yield sa.select(runs.c.run_id).where(runs.c.session_id == row["session_id"], runs.c.run_index == wanted)
-        ).first()
-        if taken is None:
-            return "insert"
+    if wanted is not None and not found:
+        return "insert"
     # No index, or a concurrent writer already used it (both computed it from the same stale
     # session): append at the end instead of losing the run.
     row["run_index"] = yield from _next_index(ctx, row["session_id"])
@@ -406,7 +421,14 @@ def _analytics_update(run_data: dict[str, Any]) -> dict[str, Any]:
 
 
 def _recount(ctx: Ctx, session_id: str) -> Steps[None]:
-    yield refresh_session_counters(ctx.tables.sessions, ctx.tables.runs, [session_id])
+    stmt = ctx.shape("runs.recount", lambda: refresh_session_counters(
+        ctx.tables.sessions, ctx.tables.runs, sa.bindparam("session_ids", expanding=True)))
+    yield Bound(stmt, {"session_ids": [session_id]})
+
+
+def _insert_run(ctx: Ctx, row: dict[str, Any]) -> Bound:
+    runs = ctx.tables.runs
+    return Bound(ctx.shape(("runs.insert", tuple(row)), lambda: sa.insert(runs)), row)
 
 
 @operation(writes=True)
@@ -417,7 +439,7 @@ def upsert_run(ctx: Ctx, *, run: Any, session_id: str, user_id: str | None, run_
     action = yield from _place_run(ctx, row)
     runs = ctx.tables.runs
     if action == "insert":
-        yield sa.insert(runs).values(row)
+        yield _insert_run(ctx, row)
         yield from _recount(ctx, session_id)  # still under the session lock
     else:
         kept = ("status", "run_data", "user_id", "parent_run_id", "updated_at", "run_index")
@@ -435,7 +457,7 @@ def append_run_to_session_if_absent(ctx: Ctx, *, session_id: str, run_dict: dict
     action = yield from _place_run(ctx, row)
     if action != "insert":
         return False  # a concurrent writer's row wins
-    yield sa.insert(ctx.tables.runs).values(row)
+    yield _insert_run(ctx, row)
     yield from _recount(ctx, session_id)  # still under the session lock
     return True
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql, postgresql, sqlite
@@ -14,17 +14,40 @@ from sqlalchemy.sql.dml import Insert
 from repositories.core.tables import TableSet
 
 
+S = TypeVar("S")
+
+
 @dataclass(frozen=True)
 class Ctx:
-    """What an operation needs to build statements: the tables and the dialect's name."""
+    """What an operation needs to build statements: the tables, the dialect's name, and the
+    statements already built for them (see :meth:`shape`)."""
 
     tables: TableSet
     dialect: str  # "sqlite" | "postgresql" | "mysql"
+    shapes: dict[Hashable, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @property
     def locks_rows(self) -> bool:
         # SQLite has no row locks: its writers are serialized by BEGIN IMMEDIATE instead.
         return self.dialect != "sqlite"
+
+    @property
+    def returns_upserted(self) -> bool:
+        # INSERT ... ON CONFLICT ... RETURNING; MariaDB's RETURNING has no ON DUPLICATE KEY form.
+        return self.dialect != "mysql"
+
+    def shape(self, key: Hashable, build: Callable[[], S]) -> S:
+        """The statement ``build()`` makes, built once per key and then reused.
+
+        For hot paths: building expressions costs more than executing a cached statement, and a
+        reused statement object makes SQLAlchemy's compiled-cache lookup a dictionary hit. The
+        statement must take everything that varies between calls as bind parameters; ``key``
+        names everything else it depends on. (Racing threads may both build: same result.)
+        """
+        found = self.shapes.get(key)
+        if found is None:
+            found = self.shapes[key] = build()
+        return found
 
 
 def dialect_family(name: str) -> str:
@@ -41,7 +64,7 @@ Incoming = Callable[[str], ColumnElement[Any]]
 def upsert(
     ctx: Ctx,
     table: sa.Table,
-    rows: Mapping[str, Any] | Sequence[Mapping[str, Any]],
+    rows: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None,
     *,
     key: Sequence[str],
     update: Mapping[str, Callable[[Incoming], Any]] | Iterable[str],
@@ -53,15 +76,21 @@ def upsert(
     function of ``incoming(column)`` (the would-be-inserted value). ``only_if(incoming)`` guards
     the update (compare existing ``table.c`` with incoming values): PostgreSQL and SQLite use a
     WHERE clause; MySQL has none, so each assignment becomes ``IF(guard, new, old)``.
+
+    ``rows=None`` builds the statement without values, to be cached (``Ctx.shape``) and executed
+    with the rows as parameters (``Bound``). Its update clause must then hold no bind parameter
+    when it runs for several rows: PyMySQL's executemany leaves ON DUPLICATE KEY UPDATE unformatted.
     """
-    values = list(rows) if not isinstance(rows, Mapping) else [rows]
+    values = None if rows is None else list(rows) if not isinstance(rows, Mapping) else [rows]
     if ctx.dialect == "mysql":
-        stmt = mysql.insert(table).values(values)
+        stmt = mysql.insert(table)
         incoming: Incoming = lambda name: stmt.inserted[name]  # noqa: E731
     else:
         dialect_insert = postgresql.insert if ctx.dialect == "postgresql" else sqlite.insert
-        stmt = dialect_insert(table).values(values)
+        stmt = dialect_insert(table)
         incoming = lambda name: stmt.excluded[name]  # noqa: E731
+    if values is not None:
+        stmt = stmt.values(values)
 
     if isinstance(update, Mapping):
         assignments = {col: make(incoming) for col, make in update.items()}

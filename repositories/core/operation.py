@@ -1,6 +1,7 @@
 """Operations: query logic written once, executed by a sync or an async executor.
 
-An operation is a generator that yields SQLAlchemy statements and receives their results; its
+An operation is a generator that yields SQLAlchemy statements (or :class:`Bound` ones: a
+statement built once and cached, with this call's parameters) and receives their results; its
 return value is the method's result. It never touches a connection, so the same generator runs
 under ``Connection.execute`` and ``AsyncConnection.execute`` (whose results are buffered, so the
 operation reads them the same way). Each operation runs in one transaction; a transient conflict
@@ -22,9 +23,24 @@ from sqlalchemy.sql import Executable
 T = TypeVar("T")
 P = ParamSpec("P")
 
-Steps = Generator[Executable, Result[Any], T]
-
 MAX_ATTEMPTS = 6
+
+
+@dataclass(frozen=True, slots=True)
+class Bound:
+    """A statement and its parameters: a dict (one execution) or a list of dicts (executemany).
+
+    Lets a statement be built once per shape and reused: SQLAlchemy then finds its compiled form
+    by a cached key, and a list of rows goes out as one batched executemany instead of a
+    freshly compiled multi-row VALUES.
+    """
+
+    statement: Executable
+    parameters: dict[str, Any] | list[dict[str, Any]]
+
+
+Step = Executable | Bound
+Steps = Generator[Step, Result[Any], T]
 
 
 @dataclass(frozen=True)
@@ -67,12 +83,15 @@ def backoff(attempt: int) -> float:
     return min(0.02 * 2**attempt, 0.5)
 
 
-def drive(steps: Steps[T], execute: Callable[[Executable], Result[Any]]) -> T:
-    """Run an operation's steps against ``execute`` (used by the sync executor)."""
+def drive(steps: Steps[T], execute: Callable[..., Result[Any]]) -> T:
+    """Run an operation's steps against ``execute`` (a ``Connection.execute``)."""
     try:
-        statement = next(steps)
+        step = next(steps)
         while True:
-            statement = steps.send(execute(statement))
+            if type(step) is Bound:
+                step = steps.send(execute(step.statement, step.parameters))
+            else:
+                step = steps.send(execute(step))
     except StopIteration as done:
         return done.value
 
@@ -107,9 +126,12 @@ async def run_async(connect: Callable[[bool], Any], op: Operation[T]) -> T:
                 async with conn.begin():
                     steps = op.start()
                     try:
-                        statement = next(steps)
+                        step = next(steps)
                         while True:
-                            statement = steps.send(await conn.execute(statement))
+                            if type(step) is Bound:
+                                step = steps.send(await conn.execute(step.statement, step.parameters))
+                            else:
+                                step = steps.send(await conn.execute(step))
                     except StopIteration as done:
                         return done.value
         except sa.exc.DBAPIError as error:

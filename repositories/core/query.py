@@ -41,13 +41,34 @@ def ordered(
 
 
 def paged(stmt: Select[Any], limit: int | None, page: int | None) -> Select[Any]:
-    validate_pagination(limit, page)
-    if limit is not None and limit < 0:
-        raise ValueError(f"`limit` must be >= 0; got {limit}")
+    page_params(limit, page)
     if limit is None:
         return stmt
     stmt = stmt.limit(limit)
     return stmt.offset((page - 1) * limit) if page is not None else stmt
+
+
+def page_params(limit: int | None, page: int | None) -> dict[str, int]:
+    """Validate agno's ``limit`` / ``page`` and return the values :func:`with_page` binds."""
+    validate_pagination(limit, page)
+    if limit is not None and limit < 0:
+        raise ValueError(f"`limit` must be >= 0; got {limit}")
+    if limit is None:
+        return {}
+    return {"limit": limit, "offset": (page - 1) * limit} if page is not None else {"limit": limit}
+
+
+def with_page(stmt: Select[Any], limit: int | None, page: int | None) -> Select[Any]:
+    """LIMIT / OFFSET as bind parameters, for a statement built once (values from :func:`page_params`)."""
+    if limit is None:
+        return stmt
+    stmt = stmt.limit(sa.bindparam("limit", type_=sa.Integer))
+    return stmt.offset(sa.bindparam("offset", type_=sa.Integer)) if page is not None else stmt
+
+
+def page_shape(limit: int | None, page: int | None) -> tuple[bool, bool]:
+    """What of the paging changes a statement's SQL (not the values)."""
+    return limit is not None, limit is not None and page is not None
 
 
 def count_of(stmt: Select[Any]) -> Select[Any]:

@@ -17,7 +17,6 @@ from agno.db.schemas.memory import UserMemory
 from agno.db.sqlite import SqliteDb as AgnoSqliteDb
 
 from repositories.core.db import SqlDb
-from repositories.memories import BATCH_ROWS
 
 COLUMNS = {
     "memory_id", "memory", "input", "feedback", "user_id", "agent_id", "team_id", "topics", "created_at", "updated_at",
@@ -115,7 +114,7 @@ def test_upsert_memories_returns_callers_order_and_honours_preserve_updated_at(d
     assert db.upsert_memories([]) == []
 
 
-def test_upsert_memories_writes_one_statement_per_batch(db: SqlDb) -> None:
+def test_upsert_memories_batches_rows_instead_of_one_statement_each(db: SqlDb) -> None:
     db.get_user_memories()  # schema first, so only the upserts are counted below
     table = db.tables.memories.name
     inserts: list[str] = []
@@ -127,12 +126,13 @@ def test_upsert_memories_writes_one_statement_per_batch(db: SqlDb) -> None:
     engine = getattr(db, "statement_engine", db.db_engine)  # the async twin runs on its own
     sa.event.listen(engine, "before_cursor_execute", count)
     try:
-        total = 2 * BATCH_ROWS + 1
+        total = 1001  # more than one driver batch (insertmanyvalues / PyMySQL split large executemany)
         batch = [mem(f"m{i:05d}", topics=[f"t{i % 7}"]) for i in range(total)]
         assert ids(db.upsert_memories(batch)) == [m.memory_id for m in batch]
-        assert len(inserts) == 3
+        first = len(inserts)
+        assert 1 <= first <= 3  # one executemany, which the driver or SQLAlchemy sends in a few batches
         again = db.upsert_memories([mem(m.memory_id, memory="v2") for m in batch], deserialize=False)
-        assert len(inserts) == 6 and {r["memory"] for r in again} == {"v2"}
+        assert len(inserts) - first <= 3 and {r["memory"] for r in again} == {"v2"} and len(again) == total
     finally:
         sa.event.remove(engine, "before_cursor_execute", count)
     assert db.get_user_memories(limit=1, deserialize=False)[1] == total
