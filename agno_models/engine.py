@@ -108,8 +108,8 @@ def _engine_options(url: URL, kwargs: dict[str, Any]) -> dict[str, Any]:
         if url.get_driver_name() == "pymysql":  # aiomysql takes no client-side packet limit
             connect_args.setdefault("max_allowed_packet", MYSQL_MAX_PACKET)
         kwargs.setdefault("pool_recycle", 3600)
-    if backend != "sqlite":
-        kwargs.setdefault("pool_pre_ping", True)
+    # No pool_pre_ping (a round trip per checkout): the executors rerun an operation whose
+    # pooled connection turns out to be closed (repositories/core/operation.py).
     kwargs["connect_args"] = connect_args
     return kwargs
 

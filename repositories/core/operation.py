@@ -96,19 +96,37 @@ def drive(steps: Steps[T], execute: Callable[..., Result[Any]]) -> T:
         return done.value
 
 
+def rerun_after(error: sa.exc.DBAPIError, attempt: int, *, committing: bool) -> float | None:
+    """Seconds to wait before rerunning after ``error``, or None to raise it.
+
+    A conflict reruns after a backoff. A lost connection (a pooled one the server closed, a
+    restart) reruns at once on a fresh one: the server rolled the transaction back, so nothing
+    of the first attempt stays. This replaces a pre-ping round trip on every checkout. Losing
+    the connection during COMMIT is different: it may have committed, so that error is raised.
+    """
+    if attempt + 1 >= MAX_ATTEMPTS:
+        return None
+    if error.connection_invalidated:
+        return None if committing else 0.0
+    return backoff(attempt) if is_transient(error) else None
+
+
 def run_sync(connect: Callable[[bool], Any], op: Operation[T]) -> T:
     """Run ``op`` in one transaction of a connection from ``connect(writes)``, retrying conflicts."""
     for attempt in range(MAX_ATTEMPTS):
+        committing = False
         try:
             with connect(op.writes) as conn:
                 conn: Connection
                 with conn.begin():
-                    return drive(op.start(), conn.execute)
+                    result = drive(op.start(), conn.execute)
+                    committing = True
+                return result
         except sa.exc.DBAPIError as error:
-            if attempt + 1 < MAX_ATTEMPTS and is_transient(error):
-                time.sleep(backoff(attempt))
-                continue
-            raise
+            wait = rerun_after(error, attempt, committing=committing)
+            if wait is None:
+                raise
+            time.sleep(wait)
     raise AssertionError("unreachable")
 
 
@@ -121,6 +139,7 @@ async def run_async(connect: Callable[[bool], Any], op: Operation[T]) -> T:
     import asyncio
 
     for attempt in range(MAX_ATTEMPTS):
+        committing = False
         try:
             async with connect(op.writes) as conn:
                 async with conn.begin():
@@ -133,10 +152,12 @@ async def run_async(connect: Callable[[bool], Any], op: Operation[T]) -> T:
                             else:
                                 step = steps.send(await conn.execute(step))
                     except StopIteration as done:
-                        return done.value
+                        result = done.value
+                    committing = True
+                return result
         except sa.exc.DBAPIError as error:
-            if attempt + 1 < MAX_ATTEMPTS and is_transient(error):
-                await asyncio.sleep(backoff(attempt))
-                continue
-            raise
+            wait = rerun_after(error, attempt, committing=committing)
+            if wait is None:
+                raise
+            await asyncio.sleep(wait)
     raise AssertionError("unreachable")
