@@ -27,7 +27,9 @@ Vector search
         WHERE knowledge_base = 'my_kb' AND dimensions = 384
 
     Queries repeat the cast and the predicate (the base name inlined, so even a prepared statement
-    can use the index); ``explain()`` shows the plan. Cosine by default; ``distance=Distance.l2`` or
+    can use the index); ``explain()`` shows the plan. The query vector is bound in pgvector's binary
+    form and hits come back with ``vector_send(embedding)`` (bytes, not text to parse); an
+    unfiltered search is built and compiled once and run on the driver's cursor (see ``pgwire``). Cosine by default; ``distance=Distance.l2`` or
     ``Distance.max_inner_product`` select ``vector_l2_ops`` / ``vector_ip_ops``. Above 2,000
     dimensions the index casts to ``halfvec`` (up to 4,000); beyond that searches are exact.
     ``ef_search`` (default 100, pgvector's is 40 and agno's PgVector sets 5) is set per query with
@@ -62,6 +64,9 @@ Writes
     write in one transaction; ``upsert`` replaces the owner's chunks of the content hash, so a
     re-ingested document never duplicates. Chunks arriving with embeddings are not re-embedded:
     precomputed embeddings take the bulk path, binary COPY on PostgreSQL and executemany elsewhere.
+    On PostgreSQL a load of at least 1,000 chunks and at least as many as the base holds drops the
+    base's HNSW index, COPYs and rebuilds it in the same transaction (other sessions wait for the
+    table meanwhile; see ``operations._pg_bulk_write``); smaller writes go into the live index.
     Errors propagate; a dimension mismatch, an empty query or a NaN is a ValueError.
 """
 

@@ -40,13 +40,6 @@ def _text(value: str | None) -> bytes:
     return _INT.pack(len(data)) + data
 
 
-def _jsonb(value: Any) -> bytes:
-    if value is None:
-        return _NULL
-    data = b"\x01" + json_dumps_postgres(value).encode("utf-8")  # jsonb's binary format: version 1, then text
-    return _INT.pack(len(data)) + data
-
-
 def _timestamptz(value: datetime | None) -> bytes:
     if value is None:
         return _NULL
@@ -55,32 +48,65 @@ def _timestamptz(value: datetime | None) -> bytes:
     return _FIELD_INT8 + struct.pack(">q", micros)
 
 
-def encode(rows: Sequence[dict[str, Any]], vectors: np.ndarray) -> bytes:
-    """The COPY payload for ``rows`` (dicts keyed by column) whose embeddings are ``vectors``' rows."""
+def _jsonb_text(document: str | None) -> bytes:
+    if document is None:
+        return _NULL
+    data = b"\x01" + document.encode("utf-8")  # jsonb's binary format: version 1, then text
+    return _INT.pack(len(data)) + data
+
+
+def encode(
+    rows: Sequence[dict[str, Any]], vectors: np.ndarray,
+    json_texts: Sequence[tuple[str, str | None, str | None]] | None = None,
+) -> bytes:
+    """The COPY payload for ``rows`` (dicts keyed by column) whose embeddings are ``vectors``' rows.
+
+    ``json_texts``: per row, meta_data, filters and usage already as JSON text (else dumped here).
+    """
     count, dimensions = vectors.shape
-    # pgvector's binary vector: int16 dimensions, int16 unused, then big-endian float32s.
+    assert len(rows) == count
+    # pgvector's binary vector: int32 field length, int16 dimensions, int16 unused, big-endian float32s.
     header = struct.pack(">ihh", 4 + 4 * dimensions, dimensions, 0)
-    packed = vectors.astype(">f4", copy=False)
+    packed = vectors.astype(">f4", copy=False).tobytes()
+    width = 4 * dimensions
     field_count = struct.pack(">h", len(COLUMNS))
+    # Fields that repeat from row to row in one write (base, content hash, owner, filters, time)
+    # are encoded once.
+    memo: dict[tuple[str, Any], bytes] = {}
+
+    def once(column: str, value: Any, encoder: Any) -> bytes:
+        key = (column, value)
+        encoded = memo.get(key)
+        if encoded is None:
+            encoded = memo[key] = encoder(value)
+        return encoded
+
     parts: list[bytes] = [SIGNATURE]
     append = parts.append
     for i, row in enumerate(rows):
-        append(field_count)
-        append(_text(row["knowledge_base"]))
-        append(_text(row["id"]))
-        append(_text(row["name"]))
-        append(_jsonb(row["meta_data"]))
-        append(_jsonb(row["filters"]))
-        append(_text(row["content"]))
-        append(_FIELD_INT4 + _INT.pack(row["dimensions"]))
-        append(header + packed[i].tobytes())
-        append(_jsonb(row["usage"]))
-        append(_text(row["content_hash"]))
-        append(_text(row["content_id"]))
-        append(_text(row["user_id"]))
-        append(_timestamptz(row["created_at"]))
-        append(_timestamptz(row["updated_at"]))
-    assert len(rows) == count
+        if json_texts is None:
+            meta, filters, usage = (None if row[c] is None else json_dumps_postgres(row[c])
+                                    for c in ("meta_data", "filters", "usage"))
+        else:
+            meta, filters, usage = json_texts[i]
+        append(b"".join((
+            field_count,
+            once("knowledge_base", row["knowledge_base"], _text),
+            _text(row["id"]),
+            _text(row["name"]),
+            _jsonb_text(meta),
+            once("filters", filters, _jsonb_text),
+            _text(row["content"]),
+            once("dimensions", row["dimensions"], lambda n: _FIELD_INT4 + _INT.pack(n)),
+            header,
+            packed[i * width : (i + 1) * width],
+            _jsonb_text(usage),
+            once("content_hash", row["content_hash"], _text),
+            once("content_id", row["content_id"], _text),
+            once("user_id", row["user_id"], _text),
+            once("created_at", row["created_at"], _timestamptz),
+            once("updated_at", row["updated_at"], _timestamptz),
+        )))
     append(TRAILER)
     return b"".join(parts)
 

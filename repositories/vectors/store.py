@@ -31,11 +31,12 @@ from agno_models.engine import create_async_engine, create_engine, json_dumps, j
 from agno_models.layout import DEFAULT_NAMES, TableNames
 from agno_models.types import ID_LENGTH
 from repositories.core.dialect import Ctx, dialect_family
-from repositories.core.operation import Operation, operation, run_async, run_sync
+from repositories.core.operation import Bound, Operation, operation, run_async, run_sync
 from repositories.core.schema import ensure_schema
 from repositories.core.tables import TableSet
 from repositories.core.values import checked
 from repositories.vectors import operations as ops
+from repositories.vectors import pgwire
 from repositories.vectors import sql as q
 from repositories.vectors.exact import EmbeddingCache
 
@@ -45,14 +46,44 @@ DEFAULT_EF_SEARCH = 100
 MAX_DIMENSIONS = 16000  # pgvector's limit for a stored vector
 
 
-# --- executors: the repository executors, plus the vector store's two special steps -------------
+# --- executors: the repository executors, plus the vector store's special steps -----------------
+
+
+class _DirectRows:
+    """A ``Direct`` step's rows, read like a SQLAlchemy result's ``.all()``."""
+
+    def __init__(self, rows: list[tuple[Any, ...]]) -> None:
+        self.rows = rows
+
+    def all(self) -> list[tuple[Any, ...]]:
+        return self.rows
+
+
+def _direct_sql(conn: Connection, step: q.Direct, cache: dict[Any, str]) -> str:
+    sql = cache.get(step.key)
+    if sql is None:
+        schemas = conn.get_execution_options().get("schema_translate_map")
+        compiled = step.statement.compile(dialect=conn.dialect, schema_translate_map=schemas,
+                                          render_schema_translate=bool(schemas))
+        sql = cache[step.key] = compiled.string
+    return sql
+
+
+def _direct_error(conn: Connection, sql: str, parameters: dict[str, Any], error: Exception) -> sa.exc.DBAPIError:
+    """The driver's error as SQLAlchemy would raise it (so conflicts still read as transient)."""
+    fairy = conn.connection
+    lost = conn.dialect.is_disconnect(error, fairy.dbapi_connection, None)
+    if lost:
+        conn.invalidate(error)
+    return sa.exc.DBAPIError.instance(sql, parameters, error, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect,
+                                      connection_invalidated=lost)
 
 
 class _SyncSteps:
-    """A connection for ``run_sync`` that also runs ``Many`` and ``CopyRows`` steps."""
+    """A connection for ``run_sync`` that also runs ``Many``, ``CopyRows`` and ``Direct`` steps."""
 
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
+    def __init__(self, conn: Connection, compiled: dict[Any, str]) -> None:
+        self.conn, self.compiled = conn, compiled
 
     def __enter__(self) -> _SyncSteps:
         return self
@@ -63,7 +94,9 @@ class _SyncSteps:
     def begin(self) -> Any:
         return self.conn.begin()
 
-    def execute(self, step: Any) -> Any:
+    def execute(self, step: Any, parameters: Any = None) -> Any:
+        if isinstance(step, q.Direct):
+            return self._direct(step)
         if isinstance(step, q.Many):
             return self.conn.execute(step.statement, step.rows)
         if isinstance(step, q.CopyRows):
@@ -71,18 +104,38 @@ class _SyncSteps:
             with driver.cursor() as cursor, cursor.copy(step.sql) as copy_in:
                 copy_in.write(step.payload)
             return q.StepResult(step.count)
+        if parameters is not None:
+            return self.conn.execute(step, parameters)
         return self.conn.execute(step)
+
+    def _direct(self, step: q.Direct) -> _DirectRows:
+        conn, parameters = self.conn, step.parameters
+        sql = _direct_sql(conn, step, self.compiled)
+        cursor = conn.connection.driver_connection.cursor()
+        try:
+            conn.dispatch.before_cursor_execute(conn, cursor, sql, parameters, None, False)
+            cursor.execute(sql, parameters)
+            rows = cursor.fetchall() if cursor.description is not None else []
+            conn.dispatch.after_cursor_execute(conn, cursor, sql, parameters, None, False)
+        except conn.dialect.loaded_dbapi.Error as error:
+            raise _direct_error(conn, sql, parameters, error) from error
+        finally:
+            cursor.close()
+        return _DirectRows(rows)
 
 
 class _AsyncSteps:
     """The same for ``run_async``, on an ``AsyncConnection`` (psycopg's async COPY on PostgreSQL)."""
 
-    def __init__(self, engine: AsyncEngine, options: dict[str, Any]) -> None:
-        self.engine, self.options = engine, options
+    def __init__(self, engine: AsyncEngine, options: dict[str, Any], compiled: dict[Any, str]) -> None:
+        self.engine, self.options, self.compiled = engine, options, compiled
         self.conn: AsyncConnection | None = None
 
     async def __aenter__(self) -> _AsyncSteps:
         conn = await self.engine.connect()
+        if conn.dialect.name == "postgresql":
+            raw = await conn.get_raw_connection()
+            pgwire.registered(raw.driver_connection, raw.info)
         self.conn = await conn.execution_options(**self.options) if self.options else conn
         return self
 
@@ -94,8 +147,10 @@ class _AsyncSteps:
         assert self.conn is not None
         return self.conn.begin()
 
-    async def execute(self, step: Any) -> Any:
+    async def execute(self, step: Any, parameters: Any = None) -> Any:
         assert self.conn is not None
+        if isinstance(step, q.Direct):
+            return await self._direct(step)
         if isinstance(step, q.Many):
             return await self.conn.execute(step.statement, step.rows)
         if isinstance(step, q.CopyRows):
@@ -104,7 +159,31 @@ class _AsyncSteps:
             async with driver.cursor() as cursor, cursor.copy(step.sql) as copy_in:
                 await copy_in.write(step.payload)
             return q.StepResult(step.count)
+        if parameters is not None:
+            return await self.conn.execute(step, parameters)
         return await self.conn.execute(step)
+
+    async def _direct(self, step: q.Direct) -> _DirectRows:
+        assert self.conn is not None
+        conn, parameters = self.conn.sync_connection, step.parameters
+        assert conn is not None
+        sql = _direct_sql(conn, step, self.compiled)
+        raw = await self.conn.get_raw_connection()
+        cursor = raw.driver_connection.cursor()
+        try:
+            conn.dispatch.before_cursor_execute(conn, cursor, sql, parameters, None, False)
+            await cursor.execute(sql, parameters)
+            rows = await cursor.fetchall() if cursor.description is not None else []
+            conn.dispatch.after_cursor_execute(conn, cursor, sql, parameters, None, False)
+        except conn.dialect.loaded_dbapi.Error as error:
+            lost = conn.dialect.is_disconnect(error, raw.dbapi_connection, None)
+            if lost:
+                await self.conn.invalidate(error)
+            raise sa.exc.DBAPIError.instance(sql, parameters, error, conn.dialect.loaded_dbapi.Error,
+                                             dialect=conn.dialect, connection_invalidated=lost) from error
+        finally:
+            await cursor.close()
+        return _DirectRows(rows)
 
 
 # --- validation ----------------------------------------------------------------------------------
@@ -238,6 +317,7 @@ class SqlVectorDb(VectorDb):
         self._async_engine_owned: AsyncEngine | None = None
         self._lock = threading.Lock()
         self._ready = False
+        self._compiled: dict[Any, str] = {}  # q.Direct statements' SQL, by shape
 
     @staticmethod
     def _resolve_connection(
@@ -291,11 +371,14 @@ class SqlVectorDb(VectorDb):
 
     def _connect(self, writes: bool) -> _SyncSteps:
         conn = self.sync_engine.connect()
+        if self.dialect == "postgresql":
+            fairy = conn.connection
+            pgwire.registered(fairy.driver_connection, fairy.info)
         options = self._options(writes)
-        return _SyncSteps(conn.execution_options(**options) if options else conn)
+        return _SyncSteps(conn.execution_options(**options) if options else conn, self._compiled)
 
     def _aconnect(self, writes: bool) -> _AsyncSteps:
-        return _AsyncSteps(self.async_engine, self._options(writes))
+        return _AsyncSteps(self.async_engine, self._options(writes), self._compiled)
 
     def _prepare(self, *, force_recreate: bool = False) -> None:
         """Migrate to head (once, under the schema lock) and make this base's search structures."""
@@ -307,7 +390,7 @@ class SqlVectorDb(VectorDb):
     def _run(self, op: Operation[T]) -> T:
         if not self._ready:
             self._prepare()
-        return run_sync(self._connect, op)
+        return run_sync(self._connect, op)  # reruns on a pooled connection the server closed
 
     async def _arun(self, op: Operation[T]) -> T:
         if not self._ready:
@@ -432,31 +515,50 @@ class SqlVectorDb(VectorDb):
                 document.embedding = None
         await aembed_before_replace(documents, self.embedder)
 
+    def _vectors(self, documents: Sequence[Document]) -> np.ndarray:
+        """The documents' embeddings as one float32 matrix, converted and checked for the whole batch."""
+        if not documents:
+            return np.zeros((0, self.dimensions), np.float32)
+        try:
+            matrix = np.asarray([d.embedding for d in documents], dtype=np.float32)
+        except (TypeError, ValueError):
+            matrix = None  # ragged or not numbers: the loop below names the document
+        if matrix is None or matrix.shape != (len(documents), self.dimensions) or not np.isfinite(matrix).all():
+            for index, document in enumerate(documents):
+                _vector(document.embedding, self.dimensions, f"the embedding of document {index} ({document.name!r})")
+            raise ValueError(f"the embeddings are not {len(documents)} vectors of {self.dimensions} numbers")
+        return matrix
+
     def _rows(
         self, content_hash: str, documents: Sequence[Document], filters: dict[str, Any] | None, user_id: str | None
-    ) -> tuple[list[dict[str, Any]], np.ndarray]:
+    ) -> ops.Chunks:
         """Validated rows (one per distinct chunk id) and their embeddings, before anything is written."""
         content_hash = _text_argument("content_hash", content_hash)
         user_id = _optional_text("user_id", user_id)
         if filters is not None and not isinstance(filters, dict):
             raise ValueError(f"filters must be a dict, got {type(filters).__name__}")
         dumps = json_dumps_postgres if self.dialect == "postgresql" else json_dumps
+        filters_json = None if filters is None else dumps(filters)
+        documents = list(documents)
+        vectors = self._vectors(documents)
         now = datetime.now(UTC)
         table = self._table()
-        by_id: dict[str, tuple[dict[str, Any], np.ndarray]] = {}
+        # By chunk id: a chunk repeated within one call is written once (its last version).
+        by_id: dict[str, tuple[dict[str, Any], int, str, str | None]] = {}
         for index, document in enumerate(documents):
             what = f"document {index} ({document.name!r})"
             if not isinstance(document.content, str):
                 raise ValueError(f"{what} has no text content")
-            vector = _vector(document.embedding, self.dimensions, f"the embedding of {what}")
             content = document.content.replace("\x00", "\ufffd")  # as agno's PgVector does
             record_id = _record_id(document.id or md5(content.encode()).hexdigest(), content_hash, user_id)
             meta_data = dict(document.meta_data or {})
             if filters:
                 meta_data.update(filters)
-            for label, value in (("meta_data", meta_data), ("filters", filters), ("usage", document.usage)):
-                if value is not None:
-                    dumps(value)  # raises a ValueError naming the problem (NaN, NUL, not JSON)
+            try:  # the JSON text is kept: PostgreSQL's COPY sends it as it is
+                meta_json = dumps(meta_data)
+                usage_json = None if document.usage is None else dumps(document.usage)
+            except (TypeError, ValueError) as error:
+                raise ValueError(f"{what}: {error}") from None
             row = {
                 "knowledge_base": self.table_name, "id": record_id, "name": document.name, "meta_data": meta_data,
                 "filters": filters, "content": content, "dimensions": self.dimensions, "usage": document.usage,
@@ -474,18 +576,23 @@ class SqlVectorDb(VectorDb):
                         checked(table, {column: value})  # the shared message for the same problem
                     except ValueError as error:
                         raise ValueError(f"{what}: {error}") from None
-            by_id[record_id] = (row, vector)  # a chunk repeated within one call is written once
-        rows = [row for row, _ in by_id.values()]
-        vectors = np.stack([v for _, v in by_id.values()]) if by_id else np.zeros((0, self.dimensions), np.float32)
-        return rows, vectors
+            by_id[record_id] = (row, index, meta_json, usage_json)
+        kept = list(by_id.values())
+        positions = [index for _, index, _, _ in kept]
+        if len(positions) != len(documents):
+            vectors = vectors[positions]
+        return ops.Chunks(
+            rows=[row for row, _, _, _ in kept], vectors=vectors,
+            json=[(meta_json, filters_json, usage_json) for _, _, meta_json, usage_json in kept],
+        )
 
     def _write_op(
         self, content_hash: str, documents: list[Document], filters: dict[str, Any] | None, user_id: str | None,
         *, replace: bool,
     ) -> Operation[int]:
-        rows, vectors = self._rows(content_hash, retrievable_documents(documents), filters, user_id)
+        chunks = self._rows(content_hash, retrievable_documents(documents), filters, user_id)
         return ops.write_chunks(
-            self._base, rows=rows, vectors=vectors, replace=(content_hash, user_id) if replace else None, upsert=replace
+            self._base, chunks=chunks, replace=(content_hash, user_id) if replace else None, upsert=replace
         )
 
     def insert(
@@ -703,11 +810,9 @@ def _check_range(name: str, value: Any, low: int, high: int) -> None:
 def _explain(base: ops.Base, vector: np.ndarray | None, plan: _Plan, kind: SearchType) -> ops.Steps:
     plans: list[str] = []
     if vector is not None:
-        yield sa.text(f"SET LOCAL hnsw.ef_search = {min(max(base.ef_search, plan.limit), 1000)}")
-        if base.facts.iterative_scan:
-            yield sa.text("SET LOCAL hnsw.iterative_scan = strict_order")
-        statement = ops.pg_vector_select(base, vector, plan.where, plan.limit)
-        plans.extend((yield q.Explain(statement)).scalars().all())
+        yield ops.pg_search_settings(base, plan.limit)
+        statement = ops.pg_vector_select(base, plan.where, rows=kind == SearchType.vector)
+        plans.extend((yield Bound(q.Explain(statement), ops.vector_params(vector, plan.limit))).scalars().all())
     if kind != SearchType.vector and plan.terms:
         statement = ops.keyword_select(base, plan.terms, plan.query, plan.where, plan.limit)
         plans.extend((yield q.Explain(statement)).scalars().all())

@@ -357,6 +357,20 @@ def test_nearest_neighbours_match_brute_force(make: Make, distance: Distance) ->
         assert names(store.search(f"q{i}", limit=10)) == brute_force(vectors, query, distance, 10)
 
 
+@pytest.mark.parametrize("dimensions", [2500, 4500])
+def test_wide_embeddings_halfvec_index_or_exact(make: Make, backend: str, dimensions: int) -> None:
+    """Above 2,000 dimensions PostgreSQL indexes a halfvec cast (the query vector too), above 4,000
+    it searches exactly; either way the nearest chunk comes back with its full float32 embedding."""
+    rng = np.random.default_rng(12)
+    vectors = rng.normal(size=(80, dimensions)).astype(np.float32)
+    store = make(embedder=QueryVectors(dimensions, {"q": vectors[17] + 0.01}))
+    store.insert("h", vector_docs(vectors))
+    (hit,) = store.search("q", limit=1)
+    assert hit.name == "c17" and np.array_equal(np.asarray(hit.embedding, dtype=np.float32), vectors[17])
+    if backend == "postgresql" and dimensions <= 4000:
+        assert "Index Scan using vix_" in store.store.explain("q", limit=1)
+
+
 def test_reranker_is_applied(make: Make) -> None:
     class Reverse(Reranker):
         def rerank(self, query: str, documents: list[Document], limit: int | None = None) -> list[Document]:
@@ -450,7 +464,9 @@ def test_ef_search_is_set_per_query(make: Make, backend: str) -> None:
     sa.event.listen(store.store.sync_engine, "before_cursor_execute", lambda c, cur, s, *a: seen.append(s))
     store.search("one", limit=5)
     store.search("one", limit=60)
-    assert [s for s in seen if "ef_search" in s] == ["SET LOCAL hnsw.ef_search = 40", "SET LOCAL hnsw.ef_search = 60"]
+    settings = [s for s in seen if "ef_search" in s]
+    assert [s.split(", set_config")[0] for s in settings] == [
+        "SELECT set_config('hnsw.ef_search', '40', true)", "SELECT set_config('hnsw.ef_search', '60', true)"]
 
 
 def test_hnsw_recall_on_20000_clustered_vectors(make: Make, backend: str) -> None:
@@ -472,3 +488,144 @@ def test_hnsw_recall_on_20000_clustered_vectors(make: Make, backend: str) -> Non
         recalls.append(len(set(found) & set(brute_force(vectors, query, Distance.cosine, 10))) / 10)
     assert float(np.mean(recalls)) >= 0.95, recalls
     assert "Index Scan using vix_" in store.explain("q0", limit=10)
+
+
+def _index_state(store: Any) -> list[tuple[str, bool]]:
+    """(name, indisvalid) of every HNSW index of the store's base."""
+    with store.store.sync_engine.connect() as conn:
+        rows = conn.execute(sa.text(
+            "SELECT c.relname, i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'ai' AND c.relname LIKE 'vix%' AND pg_get_indexdef(i.indexrelid) LIKE :base"
+        ).bindparams(base=f"%'{store.store.table_name}'%")).all()
+    return [(name, valid) for name, valid in rows]
+
+
+def test_a_bulk_load_rebuilds_the_index_and_searches_use_it(make: Make, backend: str, flavour: str) -> None:
+    """A load at least as big as the base drops its HNSW index, COPYs and rebuilds it in one
+    transaction: afterwards the one index is there, valid, and serves the searches."""
+    if backend != "postgresql":
+        pytest.skip("the HNSW index is PostgreSQL's")
+    rng = np.random.default_rng(7)
+    vectors = rng.normal(size=(3000, 384)).astype(np.float32)
+    store = make("bulk", flavour=flavour, embedder=QueryVectors(384, {"q": vectors[1234], "r": vectors[2500]}))
+    store.create()
+    (before,) = _index_state(store)
+    statements: list[str] = []
+    engine = store.store.async_engine.sync_engine if flavour == "async" else store.store.sync_engine
+    sa.event.listen(engine, "before_cursor_execute", lambda c, cur, s, *a: statements.append(s))
+    store.insert("h1", vector_docs(vectors[:2000]))  # empty base: rebuilt
+    assert sum(s.startswith("DROP INDEX") for s in statements) == 1, statements
+    assert sum(s.startswith("CREATE INDEX") for s in statements) == 1, statements
+    assert _index_state(store) == [(before[0], True)]
+    statements.clear()
+    more = vector_docs(vectors)[2000:]  # 1,000 rows into a base of 2,000: maintained row by row
+    store.insert("h2", more)
+    assert not any(s.startswith(("DROP INDEX", "CREATE INDEX")) for s in statements), statements
+    assert store.get_count() == 3000 and _index_state(store) == [(before[0], True)]
+    assert names(store.search("q", limit=1)) == ["c1234"]
+    assert names(store.search("r", limit=1)) == ["c2500"]
+    assert f"Index Scan using {before[0]}" in store.store.explain("q", limit=10)
+    # An upsert replacing the whole base is a bulk load too (the COPY + merge path).
+    store.upsert("h1", vector_docs(vectors[:2000]))
+    assert store.get_count() == 3000 and _index_state(store) == [(before[0], True)]
+    assert names(store.search("q", limit=1)) == ["c1234"]
+
+
+def test_writes_and_searches_during_a_bulk_load_wait_for_it(make: Make, backend: str) -> None:
+    """Another session writing or searching while a bulk load rebuilds the index waits for the
+    load's transaction (DROP INDEX locks the table) and then sees the base with its index."""
+    if backend != "postgresql":
+        pytest.skip("the HNSW index is PostgreSQL's")
+    import threading
+
+    rng = np.random.default_rng(8)
+    vectors = rng.normal(size=(4000, 384)).astype(np.float32)
+    loader = make("busy", embedder=QueryVectors(384))
+    loader.create()
+    other = make("busy", embedder=QueryVectors(384, {"q": vectors[42]}))
+    other.insert("small", [Document(content="a small chunk", id="small-0", name="small-0",
+                                    embedding=vectors[0].tolist())])
+    errors: list[BaseException] = []
+    dropped = threading.Event()
+
+    def watch(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if statement.startswith("DROP INDEX"):
+            dropped.set()
+
+    sa.event.listen(loader.store.sync_engine, "after_cursor_execute", watch)
+
+    def load() -> None:
+        try:
+            loader.insert("big", vector_docs(vectors))
+        except BaseException as error:  # pragma: no cover - reported below
+            errors.append(error)
+            dropped.set()
+
+    thread = threading.Thread(target=load)
+    thread.start()
+    try:
+        assert dropped.wait(timeout=60)
+        # The load's transaction now holds the table (COPY and CREATE INDEX still to come): this
+        # write and this search wait for its commit, then see all of it.
+        other.insert("small-1", [Document(content="small", id="s1", name="s1", embedding=vectors[1].tolist())])
+        found = other.search("q", limit=10)
+    finally:
+        thread.join(timeout=120)
+    assert not errors, errors
+    assert len(found) == 10 and found[0].name == "c42"
+    assert other.get_count() == 4002
+    assert names(other.search("q", limit=1)) == ["c42"]
+    ((name, valid),) = _index_state(other)
+    assert valid and f"Index Scan using {name}" in other.store.explain("q", limit=10)
+
+
+def test_a_connection_the_server_closed_is_replaced(make: Make, backend: str, flavour: str) -> None:
+    """The store's own engine skips the pre-ping: a pooled connection the server dropped fails
+    its first statement, and the operation runs again on a new one."""
+    if backend != "postgresql":
+        pytest.skip("the store's own engine has no pre-ping on PostgreSQL only")
+    store = make("dropped", flavour=flavour)
+    store.insert("h", docs("the first chunk about apples", "the second chunk about pears"))
+    assert len(store.search("apples", limit=2)) == 2
+
+    admin = create_engine(store.store.sync_engine.url)
+    try:
+        with admin.begin() as conn:
+            own = conn.execute(sa.text("SELECT pg_backend_pid()")).scalar()
+            killed = conn.execute(sa.text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> :own AND backend_type = 'client backend'"
+            ).bindparams(own=own)).scalar()
+        assert killed >= 1
+    finally:
+        admin.dispose()
+    assert names(store.search("apples", limit=1)) == ["doc0"]
+    store.insert("h2", docs("a third chunk"))
+    assert store.get_count() == 3
+
+
+def test_embeddings_read_exactly_and_a_shared_engine_reads_them_too(backend: str, fresh_url: URL) -> None:
+    """Search results carry the stored float32 embedding bit for bit; a store sharing a
+    PostgresDb's engine leaves how that engine reads embedding columns unchanged."""
+    from repositories import MySQLDb, PostgresDb, SqliteDb
+
+    db_class = {"sqlite": SqliteDb, "postgresql": PostgresDb, "mysql": MySQLDb}[backend]
+    kwargs = {"db_schema": fresh_url.database} if backend == "mysql" else {}
+    db = db_class(db_url=fresh_url.render_as_string(hide_password=False), **kwargs)
+    try:
+        vectors = np.random.default_rng(9).normal(size=(70, 384)).astype(np.float32)
+        store = CLASSES[backend]("shared", db=db, embedder=QueryVectors(384, {"q": vectors[5]}))
+        store.insert("h", vector_docs(vectors))
+        (hit,) = store.search("q", limit=1)
+        assert hit.name == "c5" and np.array_equal(np.asarray(hit.embedding, dtype=np.float32), vectors[5])
+        table = db.table_names  # the shared engine, read through the Embedding column type
+        from repositories.core.tables import TableSet
+
+        chunks = TableSet.for_names(table).knowledge_embeddings
+        options = {"schema_translate_map": {None: db.db_schema}} if db.db_schema else {}
+        with db.db_engine.connect().execution_options(**options) as conn:
+            stored = conn.execute(sa.select(chunks.c.embedding).where(chunks.c.id == hit.id)).scalar_one()
+        assert isinstance(stored, np.ndarray) and np.array_equal(stored, vectors[5])
+    finally:
+        db.close()
