@@ -1,9 +1,10 @@
 """The vector store's operations: each query written once, run by the sync or the async executor.
 
-Like every repository module, an operation yields statements and receives their results. Two
-extra kinds of step exist here (see :mod:`repositories.vectors.sql`): ``Many`` (executemany, the
-bulk path off PostgreSQL) and ``CopyRows`` (binary COPY on PostgreSQL); the vector store's
-executor runs them on the same connection, in the same transaction.
+Like every repository module, an operation yields statements and receives their results. Bulk
+writes off PostgreSQL are core ``Bound`` steps (executemany); two extra kinds of step exist
+here (see :mod:`repositories.vectors.sql`): ``CopyRows`` (binary COPY on PostgreSQL) and
+``Direct`` (cached SQL on the cursor); the vector store's executor runs them on the same
+connection, in the same transaction.
 """
 
 from __future__ import annotations
@@ -228,11 +229,11 @@ def write_chunks(
         bound = [{**row, "embedding_hex": little[i].tobytes().hex()} for i, row in enumerate(rows)]
         for row in bound:
             row.pop("embedding", None)
-        yield q.Many(insert, bound)
+        yield Bound(insert, bound)
         return len(rows)
     statement = _upsert_statement(base.ctx, table) if upsert else sa.insert(table)
     bound = [{**row, "embedding": vectors[i]} for i, row in enumerate(rows)]
-    yield q.Many(statement, bound)
+    yield Bound(statement, bound)
     return len(rows)
 
 
@@ -317,7 +318,7 @@ def merge_metadata(base: Base, *, content_id: str, metadata: dict[str, Any], now
         .where(table.c.knowledge_base == base.name, table.c.id == sa.bindparam("b_id"))
         .values(meta_data=sa.bindparam("b_meta", type_=table.c.meta_data.type), filters=metadata, updated_at=now)
     )
-    yield q.Many(statement, updates)
+    yield Bound(statement, updates)
     return len(rows)
 
 

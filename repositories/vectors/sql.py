@@ -424,13 +424,6 @@ def create_vector_index_sql(
 # --- statements the executor runs specially ------------------------------------------------------
 
 
-class Many:
-    """One statement executed once per row (``executemany``): the bulk path off PostgreSQL."""
-
-    def __init__(self, statement: Executable, rows: list[dict[str, Any]]) -> None:
-        self.statement, self.rows = statement, rows
-
-
 class CopyRows:
     """PostgreSQL ``COPY ... FROM STDIN (FORMAT BINARY)`` of an already encoded payload."""
 

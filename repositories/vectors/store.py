@@ -80,7 +80,7 @@ def _direct_error(conn: Connection, sql: str, parameters: dict[str, Any], error:
 
 
 class _SyncSteps:
-    """A connection for ``run_sync`` that also runs ``Many``, ``CopyRows`` and ``Direct`` steps."""
+    """A connection for ``run_sync`` that also runs ``CopyRows`` and ``Direct`` steps."""
 
     def __init__(self, conn: Connection, compiled: dict[Any, str]) -> None:
         self.conn, self.compiled = conn, compiled
@@ -97,8 +97,6 @@ class _SyncSteps:
     def execute(self, step: Any, parameters: Any = None) -> Any:
         if isinstance(step, q.Direct):
             return self._direct(step)
-        if isinstance(step, q.Many):
-            return self.conn.execute(step.statement, step.rows)
         if isinstance(step, q.CopyRows):
             driver = self.conn.connection.driver_connection
             with driver.cursor() as cursor, cursor.copy(step.sql) as copy_in:
@@ -151,8 +149,6 @@ class _AsyncSteps:
         assert self.conn is not None
         if isinstance(step, q.Direct):
             return await self._direct(step)
-        if isinstance(step, q.Many):
-            return await self.conn.execute(step.statement, step.rows)
         if isinstance(step, q.CopyRows):
             raw = await self.conn.get_raw_connection()
             driver = raw.driver_connection
