@@ -51,6 +51,8 @@ class AgnoRun(AgnoTable, table=True):
     __table_args__ = (
         # Serves "runs of a session in order" and makes a duplicate run_index impossible.
         UniqueConstraint("session_id", "run_index"),
+        # run_count / last_run_at recounts (count, max(created_at)) from the index alone.
+        Index(None, "session_id", "created_at"),
     )
 
     run_id: str = Field(primary_key=True, sa_type=id_string())
