@@ -317,7 +317,8 @@ class RawDb:
                 self._execute(
                     cur,
                     f"UPDATE {self.sessions} SET run_count = (SELECT count(*) FROM {self.runs} WHERE {of_session}), "
-                    f"last_run_at = (SELECT max({self.runs}.created_at) FROM {self.runs} WHERE {of_session}) "
+                    f"last_run_at = (SELECT {self.runs}.created_at FROM {self.runs} WHERE {of_session} "
+                    f"ORDER BY {self.runs}.created_at DESC LIMIT 1) "
                     f"WHERE {self.sessions}.session_id IN ({p('sid')})",
                     {"sid": session_id},
                 )
