@@ -34,6 +34,7 @@ COPY_THRESHOLD = 64
 # the base's HNSW index after the COPY instead of inserting into it row by row (below this the
 # rebuild's fixed costs and its table lock are not worth it).
 BULK_REBUILD_ROWS = 1000
+COPY_ROWS = 5000  # rows per COPY payload: one encoded batch in memory at a time, not the whole load
 # SQLite allows 32,766 bound parameters per statement; a chunk of ids stays far below that.
 ID_CHUNK = 500
 
@@ -237,6 +238,15 @@ def write_chunks(
     return len(rows)
 
 
+def _copy(sql: str, chunks: Chunks) -> Steps:
+    """COPY the chunks in payloads of COPY_ROWS rows (one transaction, bounded memory)."""
+    rows = chunks.rows
+    for start in range(0, len(rows), COPY_ROWS):
+        end = start + COPY_ROWS
+        payload = pgcopy.encode(rows[start:end], chunks.vectors[start:end], chunks.json[start:end])
+        yield q.CopyRows(sql, payload, len(rows[start:end]))
+
+
 def _pg_bulk_write(base: Base, chunks: Chunks, upsert: bool) -> Steps:
     """Binary COPY of the rows; a load at least as big as the base rebuilds its HNSW index.
 
@@ -253,7 +263,6 @@ def _pg_bulk_write(base: Base, chunks: Chunks, upsert: bool) -> Steps:
     table = base.table
     target = q.qualified(base.schema, table.name)
     rows = chunks.rows
-    payload = pgcopy.encode(rows, chunks.vectors, chunks.json)
     rebuild = False
     if q.vector_kind(base.dimensions) is not None and len(rows) >= BULK_REBUILD_ROWS:
         existing = (yield sa.select(sa.func.count()).select_from(table).where(base.predicate())).scalar() or 0
@@ -263,11 +272,11 @@ def _pg_bulk_write(base: Base, chunks: Chunks, upsert: bool) -> Steps:
         yield sa.text("SELECT pg_advisory_xact_lock(hashtext(:name))").bindparams(name=name)
         yield sa.text(f"DROP INDEX IF EXISTS {q.qualified(base.schema, name)}")
     if not upsert:
-        yield q.CopyRows(f"COPY {target} ({pgcopy.column_list()}) FROM STDIN (FORMAT BINARY)", payload, len(rows))
+        yield from _copy(f"COPY {target} ({pgcopy.column_list()}) FROM STDIN (FORMAT BINARY)", chunks)
     else:
         # COPY cannot resolve conflicts: load a temporary table, then merge it in one statement.
         yield sa.text(f"CREATE TEMPORARY TABLE IF NOT EXISTS agno_chunks_in (LIKE {target}) ON COMMIT DROP")
-        yield q.CopyRows(f"COPY agno_chunks_in ({pgcopy.column_list()}) FROM STDIN (FORMAT BINARY)", payload, len(rows))
+        yield from _copy(f"COPY agno_chunks_in ({pgcopy.column_list()}) FROM STDIN (FORMAT BINARY)", chunks)
         updates = ", ".join(f'"{c}" = EXCLUDED."{c}"' for c, _ in pgcopy.COLUMNS if c in _updatable(table))
         yield sa.text(
             f"INSERT INTO {target} ({pgcopy.column_list()}) SELECT {pgcopy.column_list()} FROM agno_chunks_in "
