@@ -139,8 +139,18 @@ class SqlDb(StorageConfig, BaseDb):
 
     # --- plumbing -------------------------------------------------------------------------
 
-    def _engine_for_queries(self) -> Engine:
-        return self.db_engine.execution_options(**self._translate()) if self.db_schema else self.db_engine
+    def _engine_for_queries(self, *, writes: bool = False) -> Engine:
+        """The engine with this db's execution options (made once: building one costs per call)."""
+        engines = self.__dict__.setdefault("_query_engines", {})
+        engine = engines.get(writes)
+        if engine is None:
+            engine = self.db_engine.execution_options(**self._translate()) if self.db_schema else self.db_engine
+            if self.dialect == "sqlite" and writes:
+                # Take the write lock up front: a deferred transaction that reads and then writes
+                # can fail with "database is locked" when another writer got in between.
+                engine = engine.execution_options(sqlite_begin="IMMEDIATE")
+            engines[writes] = engine
+        return engine
 
     def _ensure_schema(self) -> None:
         if self._schema_ready:
@@ -153,13 +163,7 @@ class SqlDb(StorageConfig, BaseDb):
                 self._schema_ready = True
 
     def _connect(self, writes: bool) -> Connection:
-        engine = self._engine_for_queries()
-        conn = engine.connect()
-        if self.dialect == "sqlite" and writes:
-            # Take the write lock up front: a deferred transaction that reads and then writes can
-            # fail with "database is locked" when another writer got in between.
-            conn = conn.execution_options(sqlite_begin="IMMEDIATE")
-        return conn
+        return self._engine_for_queries(writes=writes).connect()
 
     def _run(self, op: Operation[T]) -> T:
         self._ensure_schema()

@@ -22,6 +22,7 @@ import struct
 from typing import Any
 
 import numpy as np
+import psycopg
 import sqlalchemy as sa
 from psycopg.adapt import Dumper
 from psycopg.pq import Format
@@ -65,7 +66,7 @@ def registered(driver_connection: Any, info: dict[Any, Any]) -> None:
 
 _INFO_KEY = "agno_models.vectors.query_vector"
 
-register(__import__("psycopg").adapters)
+register(psycopg.adapters)
 
 
 def decode(data: bytes | memoryview | None) -> np.ndarray | None:
