@@ -100,6 +100,41 @@ def downgrade(
         command.downgrade(config, revision)
 
 
+def backfill(
+    url: str | None = None, *, schema: str | None = None, names: TableNames = DEFAULT_NAMES, batch: int | None = None
+) -> tuple[int, int]:
+    """Re-derive the analytics columns of every run and session; returns (runs, sessions) read.
+
+    For rows written by something other than our db classes (agno's own classes during a switch,
+    hand-written INSERTs). One transaction: an interrupted backfill leaves every row as it was.
+    """
+    from agno_models import analytics
+
+    if batch is not None and batch < 1:
+        raise ValueError(f"batch must be at least 1, got {batch}")
+    engine = create_engine(database_url(url))
+    try:
+        with engine.begin() as conn:
+            revision = current_revision(conn, schema=schema, names=names)
+            if not _reached(revision, "0003"):
+                raise RuntimeError(
+                    f"the table set {names.sessions!r} is at revision {revision or '(not migrated)'}; the analytics "
+                    "columns come with revision 0003: run `agno-models upgrade` (it backfills as it goes)"
+                )
+            runs = analytics.backfill_runs(conn, names, schema=schema, batch=batch)
+            sessions = analytics.backfill_sessions(conn, names, schema=schema, batch=batch)
+    finally:
+        engine.dispose()
+    return runs, sessions
+
+
+def _reached(current: str | None, wanted: str) -> bool:
+    """Whether ``current`` is ``wanted`` or a later revision of the history."""
+    if current is None:
+        return False
+    return any(r.revision == wanted for r in ScriptDirectory(script_location()).iterate_revisions(current, "base"))
+
+
 def head_revision() -> str:
     heads = ScriptDirectory(script_location()).get_heads()
     if len(heads) != 1:
@@ -172,6 +207,12 @@ def main(argv: list[str] | None = None) -> int:
     down.add_argument("revision")
     sub.add_parser("current", help="print the database's revision")
     sub.add_parser("heads", help="print the newest revision shipped")
+    fill = sub.add_parser(
+        "backfill",
+        help="re-derive the analytics columns of every stored run and session (for rows another writer stored)",
+    )
+    fill.add_argument("--prefix", default="", help="the table set's name prefix, as in TableNames.prefixed (default: agno's names)")
+    fill.add_argument("--batch", type=int, default=None, help="rows per round trip (default: 500)")
     args = parser.parse_args(argv)
 
     if args.command == "upgrade":
@@ -180,6 +221,9 @@ def main(argv: list[str] | None = None) -> int:
         downgrade(args.url, revision=args.revision, schema=args.schema)
     elif args.command == "heads":
         print(head_revision())
+    elif args.command == "backfill":
+        names = TableNames.prefixed(args.prefix) if args.prefix else DEFAULT_NAMES
+        backfill(args.url, schema=args.schema, names=names, batch=args.batch)
     else:
         engine = create_engine(database_url(args.url))
         try:
