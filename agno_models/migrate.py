@@ -19,7 +19,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from agno_models.engine import create_engine
 from agno_models.layout import DEFAULT_NAMES, TableNames
@@ -63,16 +63,22 @@ def alembic_config(
 
 
 @contextmanager
+def _engine(url: str | None) -> Iterator[Engine]:
+    """A short-lived engine for one command, disposed after it."""
+    engine = create_engine(database_url(url))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@contextmanager
 def _config(url: str | None, connection: Connection | None, schema: str | None, names: TableNames) -> Iterator[Config]:
     if connection is not None:
         yield alembic_config(connection=connection, schema=schema, names=names)
         return
-    engine = create_engine(database_url(url))
-    try:
-        with engine.connect() as conn:
-            yield alembic_config(connection=conn, schema=schema, names=names)
-    finally:
-        engine.dispose()
+    with _engine(url) as engine, engine.connect() as conn:
+        yield alembic_config(connection=conn, schema=schema, names=names)
 
 
 def upgrade(
@@ -112,19 +118,15 @@ def backfill(
 
     if batch is not None and batch < 1:
         raise ValueError(f"batch must be at least 1, got {batch}")
-    engine = create_engine(database_url(url))
-    try:
-        with engine.begin() as conn:
-            revision = current_revision(conn, schema=schema, names=names)
-            if not _reached(revision, "0003"):
-                raise RuntimeError(
-                    f"the table set {names.sessions!r} is at revision {revision or '(not migrated)'}; the analytics "
-                    "columns come with revision 0003: run `agno-models upgrade` (it backfills as it goes)"
-                )
-            runs = analytics.backfill_runs(conn, names, schema=schema, batch=batch)
-            sessions = analytics.backfill_sessions(conn, names, schema=schema, batch=batch)
-    finally:
-        engine.dispose()
+    with _engine(url) as engine, engine.begin() as conn:
+        revision = current_revision(conn, schema=schema, names=names)
+        if not _reached(revision, "0003"):
+            raise RuntimeError(
+                f"the table set {names.sessions!r} is at revision {revision or '(not migrated)'}; the analytics "
+                "columns come with revision 0003: run `agno-models upgrade` (it backfills as it goes)"
+            )
+        runs = analytics.backfill_runs(conn, names, schema=schema, batch=batch)
+        sessions = analytics.backfill_sessions(conn, names, schema=schema, batch=batch)
     return runs, sessions
 
 
@@ -132,11 +134,15 @@ def _reached(current: str | None, wanted: str) -> bool:
     """Whether ``current`` is ``wanted`` or a later revision of the history."""
     if current is None:
         return False
-    return any(r.revision == wanted for r in ScriptDirectory(script_location()).iterate_revisions(current, "base"))
+    return any(r.revision == wanted for r in _scripts().iterate_revisions(current, "base"))
+
+
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory(script_location())
 
 
 def head_revision() -> str:
-    heads = ScriptDirectory(script_location()).get_heads()
+    heads = _scripts().get_heads()
     if len(heads) != 1:
         raise RuntimeError(f"the migration history must have exactly one head, found {heads}")
     return heads[0]
@@ -225,12 +231,8 @@ def main(argv: list[str] | None = None) -> int:
         names = TableNames.prefixed(args.prefix) if args.prefix else DEFAULT_NAMES
         backfill(args.url, schema=args.schema, names=names, batch=args.batch)
     else:
-        engine = create_engine(database_url(args.url))
-        try:
-            with engine.connect() as conn:
-                print(current_revision(conn, schema=args.schema) or "(not migrated)")
-        finally:
-            engine.dispose()
+        with _engine(args.url) as engine, engine.connect() as conn:
+            print(current_revision(conn, schema=args.schema) or "(not migrated)")
     return 0
 
 
