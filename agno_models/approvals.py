@@ -6,6 +6,7 @@ from sqlalchemy import BigInteger
 from sqlmodel import Field
 
 from agno_models.base import AgnoTable
+from agno_models.registry import register
 from agno_models.types import id_string, json_type, kind_string, name_string
 
 
@@ -37,3 +38,6 @@ class Approval(AgnoTable, table=True):
     created_at: int = Field(sa_type=BigInteger, index=True)
     updated_at: int | None = Field(default=None, sa_type=BigInteger)
     run_status: str | None = Field(default=None, sa_type=kind_string(), index=True)
+
+
+register(Approval, kind="approvals", argument="approvals_table", attribute="approvals_table_name")

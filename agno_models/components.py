@@ -6,6 +6,7 @@ from sqlalchemy import BigInteger, Column, ForeignKey, ForeignKeyConstraint, Int
 from sqlmodel import Field
 
 from agno_models.base import AgnoTable
+from agno_models.registry import register
 from agno_models.types import id_string, json_type, kind_string, long_text, name_string
 
 
@@ -68,3 +69,8 @@ class ComponentLink(AgnoTable, table=True):
     meta: dict[str, Any] | None = Field(default=None, sa_type=json_type())
     created_at: int | None = Field(default=None, sa_type=BigInteger, index=True)
     updated_at: int | None = Field(default=None, sa_type=BigInteger)
+
+
+register(Component, kind="components", argument="components_table", attribute="components_table_name")
+register(ComponentConfig, kind="component_configs", argument="component_configs_table", attribute="component_configs_table_name")
+register(ComponentLink, kind="component_links", argument="component_links_table", attribute="component_links_table_name")

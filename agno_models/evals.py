@@ -6,6 +6,7 @@ from sqlalchemy import BigInteger
 from sqlmodel import Field
 
 from agno_models.base import AgnoTable
+from agno_models.registry import register
 from agno_models.types import id_string, json_type, kind_string, name_string
 
 
@@ -26,3 +27,6 @@ class EvalRun(AgnoTable, table=True):
     user_id: str | None = Field(default=None, sa_type=id_string(), index=True)
     created_at: int = Field(sa_type=BigInteger, index=True)
     updated_at: int | None = Field(default=None, sa_type=BigInteger)
+
+
+register(EvalRun, kind="evals", argument="eval_table", attribute="eval_table_name")

@@ -8,6 +8,7 @@ from sqlalchemy import BigInteger, Index, Integer
 from sqlmodel import Field
 
 from agno_models.base import AgnoTable
+from agno_models.registry import register
 from agno_models.types import Embedding, UTCDateTime, id_string, json_type, kind_string, long_text, name_string
 
 
@@ -93,3 +94,7 @@ class KnowledgeEmbedding(AgnoTable, table=True):
     updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
 
     model_config = {"arbitrary_types_allowed": True}  # type: ignore[assignment]
+
+
+register(KnowledgeContent, kind="knowledge", argument="knowledge_table", attribute="knowledge_table_name")
+register(KnowledgeEmbedding, kind="knowledge_embeddings")

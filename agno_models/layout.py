@@ -3,17 +3,19 @@
 agno lets every table be renamed (``session_table="my_sessions"``, ...). The SQLModel classes
 describe the default names; :func:`metadata_for` derives the same tables under other names, with
 foreign keys pointing at the renamed parents and constraint names re-derived from the naming
-convention. The migrations read the same :class:`TableNames`, so both sides always agree.
+convention. The migrations read the same :class:`TableNames`, so both sides always agree. Which
+kinds exist comes from the registry (``agno_models.registry``), never from a list kept here.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
-from dataclasses import dataclass, fields
+from collections.abc import Iterator, Mapping
 from functools import cache
+from typing import Any
 
 from sqlalchemy import (
+    CheckConstraint,
     Column,
     Computed,
     DefaultClause,
@@ -25,55 +27,77 @@ from sqlalchemy import (
 )
 
 from agno_models.base import NAMING_CONVENTION, metadata
+from agno_models.registry import kinds
+
+# The kinds that existed when custom table sets got version tables named after a digest of their
+# names. Frozen: the digest covers these kinds only, so a kind added later never renames the
+# version table of a set that already exists (which would then look untracked).
+_DIGESTED_KINDS = (
+    "sessions", "runs", "memories", "knowledge", "knowledge_embeddings", "evals", "metrics", "traces", "spans",
+    "schedules", "schedule_runs", "approvals", "learnings", "components", "component_configs", "component_links",
+    "versions",
+)
 
 
-@dataclass(frozen=True)
-class TableNames:
-    """Physical table name for each stored entity; defaults are agno 3.1's."""
+class TableNames(Mapping[str, str]):
+    """Physical table name for each kind of table (``names.sessions``); defaults are agno 3.1's."""
 
-    sessions: str = "agno_sessions"
-    runs: str = "agno_runs"
-    memories: str = "agno_memories"
-    knowledge: str = "agno_knowledge"
-    knowledge_embeddings: str = "agno_knowledge_embeddings"
-    evals: str = "agno_eval_runs"
-    metrics: str = "agno_metrics"
-    traces: str = "agno_traces"
-    spans: str = "agno_spans"
-    schedules: str = "agno_schedules"
-    schedule_runs: str = "agno_schedule_runs"
-    approvals: str = "agno_approvals"
-    learnings: str = "agno_learnings"
-    components: str = "agno_components"
-    component_configs: str = "agno_component_configs"
-    component_links: str = "agno_component_links"
-    versions: str = "agno_schema_versions"
+    __slots__ = ("_names",)
 
-    def __post_init__(self) -> None:
+    def __init__(self, **names: str) -> None:
+        defaults = {k.kind: k.default for k in kinds()}
+        unknown = sorted(set(names) - set(defaults))
+        if unknown:
+            raise ValueError(f"unknown table type(s) {unknown}; known: {sorted(defaults)}")
+        merged = defaults | names
         seen: dict[str, str] = {}
-        for field in fields(self):
-            value = getattr(self, field.name)
+        for kind, value in merged.items():
             if not isinstance(value, str) or not value or len(value) > 63:
-                raise ValueError(f"table name for {field.name!r} must be 1 to 63 characters, got {value!r}")
+                raise ValueError(f"table name for {kind!r} must be 1 to 63 characters, got {value!r}")
             if value in seen:
-                raise ValueError(f"tables {seen[value]!r} and {field.name!r} cannot both be named {value!r}")
-            seen[value] = field.name
+                raise ValueError(f"tables {seen[value]!r} and {kind!r} cannot both be named {value!r}")
+            seen[value] = kind
+        object.__setattr__(self, "_names", merged)
+
+    def __getattr__(self, kind: str) -> str:
+        try:
+            return self._names[kind]  # type: ignore[no-any-return]
+        except KeyError:
+            raise AttributeError(f"no table kind {kind!r}") from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("TableNames is immutable")
+
+    def __getitem__(self, kind: str) -> str:
+        return self._names[kind]  # type: ignore[no-any-return]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._names.items()))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TableNames) and self._names == other._names
+
+    def __repr__(self) -> str:
+        changed = {k: v for k, v in self._names.items() if v != DEFAULT_NAMES_DICT.get(k)}
+        return f"TableNames({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
 
     @classmethod
-    def from_mapping(cls, mapping: dict[str, str]) -> TableNames:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(mapping) - known)
-        if unknown:
-            raise ValueError(f"unknown table type(s) {unknown}; known: {sorted(known)}")
+    def from_mapping(cls, mapping: Mapping[str, str]) -> TableNames:
         return cls(**mapping)
 
     @classmethod
     def prefixed(cls, prefix: str) -> TableNames:
         """Every default name with ``agno_`` replaced by ``prefix`` (``team_a_sessions``, ...)."""
-        return cls(**{key: prefix + name.removeprefix("agno_") for key, name in DEFAULT_NAMES.as_dict().items()})
+        return cls(**{k.kind: prefix + k.default.removeprefix("agno_") for k in kinds()})
 
     def as_dict(self) -> dict[str, str]:
-        return dataclasses.asdict(self)
+        return dict(self._names)
 
     def is_default(self) -> bool:
         return self == DEFAULT_NAMES
@@ -83,10 +107,12 @@ class TableNames:
         """Alembic's version table: one per table set, so two sets in one schema migrate apart."""
         if self.is_default():
             return "agno_models_version"
-        digest = hashlib.sha256(repr(sorted(self.as_dict().items())).encode()).hexdigest()[:10]
+        digested = {kind: self._names[kind] for kind in _DIGESTED_KINDS}
+        digest = hashlib.sha256(repr(sorted(digested.items())).encode()).hexdigest()[:10]
         return f"agno_models_version_{digest}"
 
 
+DEFAULT_NAMES_DICT: dict[str, str] = {k.kind: k.default for k in kinds()}
 DEFAULT_NAMES = TableNames()
 
 
@@ -99,7 +125,7 @@ def metadata_for(names: TableNames = DEFAULT_NAMES) -> MetaData:
 
 @cache
 def _renamed_metadata(names: TableNames) -> MetaData:
-    rename = {getattr(DEFAULT_NAMES, f.name): getattr(names, f.name) for f in fields(names)}
+    rename = {DEFAULT_NAMES[kind]: names[kind] for kind in names}
     target = MetaData(naming_convention=NAMING_CONVENTION)
     for table in metadata.sorted_tables:
         _clone(table, target, rename)
@@ -107,7 +133,12 @@ def _renamed_metadata(names: TableNames) -> MetaData:
 
 
 def _clone(table: Table, target: MetaData, rename: dict[str, str]) -> Table:
-    """Rebuild ``table`` from its definition so every name is re-derived for the new table name."""
+    """Rebuild ``table`` from its definition so every name is re-derived for the new table name.
+
+    Not ``Table.to_metadata``: it keeps constraint names made for the old table name and foreign
+    keys aimed at the old parent. ``tests/test_layout.py`` checks that no constraint, index or
+    dialect option is lost here.
+    """
     columns = [
         Column(
             col.name,
@@ -121,10 +152,11 @@ def _clone(table: Table, target: MetaData, rename: dict[str, str]) -> Table:
             server_default=DefaultClause(col.server_default.arg)  # type: ignore[attr-defined]
             if isinstance(col.server_default, DefaultClause)
             else None,
+            comment=col.comment,
         )
         for col in table.columns
     ]
-    constraints: list[object] = []
+    constraints: list[Any] = []
     for const in table.constraints:
         if isinstance(const, ForeignKeyConstraint):
             constraints.append(
@@ -137,5 +169,13 @@ def _clone(table: Table, target: MetaData, rename: dict[str, str]) -> Table:
             )
         elif isinstance(const, UniqueConstraint):
             constraints.append(UniqueConstraint(*[c.name for c in const.columns]))
-    indexes = [Index(None, *[c.name for c in index.columns], unique=index.unique) for index in table.indexes]
-    return Table(rename.get(table.name, table.name), target, *columns, *constraints, *indexes)  # type: ignore[arg-type]
+        elif isinstance(const, CheckConstraint):
+            # The convention's ck token is the constraint's own short name: keep it, re-derive the rest.
+            short = str(const.name).removeprefix(f"ck_{table.name}_") if const.name else None
+            constraints.append(CheckConstraint(const.sqltext, name=short))
+    indexes = []
+    for index in table.indexes:
+        if len(index.expressions) != len(index.columns):
+            raise NotImplementedError(f"{index.name}: expression indexes are not cloned for renamed table sets yet")
+        indexes.append(Index(None, *[c.name for c in index.columns], unique=index.unique, **index.dialect_kwargs))
+    return Table(rename.get(table.name, table.name), target, *columns, *constraints, *indexes)

@@ -6,6 +6,7 @@ from sqlalchemy import BigInteger
 from sqlmodel import Field
 
 from agno_models.base import AgnoTable
+from agno_models.registry import register
 from agno_models.types import id_string, json_type, kind_string, name_string
 
 
@@ -26,3 +27,6 @@ class Learning(AgnoTable, table=True):
     metadata_: dict[str, Any] | None = Field(default=None, sa_type=json_type(), sa_column_kwargs={"name": "metadata"})
     created_at: int = Field(sa_type=BigInteger, index=True)
     updated_at: int | None = Field(default=None, sa_type=BigInteger)
+
+
+register(Learning, kind="learnings", argument="learnings_table", attribute="learnings_table_name")

@@ -6,6 +6,7 @@ from sqlalchemy import BigInteger, Index
 from sqlmodel import Field
 
 from agno_models.base import AgnoTable
+from agno_models.registry import register
 from agno_models.types import id_string, json_type, long_text
 
 
@@ -28,3 +29,6 @@ class UserMemory(AgnoTable, table=True):
     topics: list[str] | None = Field(default=None, sa_type=json_type())
     created_at: int = Field(sa_type=BigInteger, index=True)
     updated_at: int | None = Field(default=None, sa_type=BigInteger, index=True)
+
+
+register(UserMemory, kind="memories", argument="memory_table", attribute="memory_table_name")

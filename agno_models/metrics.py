@@ -7,6 +7,7 @@ from sqlalchemy import BigInteger, Date, UniqueConstraint
 from sqlmodel import Field
 
 from agno_models.base import AgnoTable
+from agno_models.registry import register
 from agno_models.types import id_string, json_type, kind_string
 
 
@@ -31,3 +32,6 @@ class Metrics(AgnoTable, table=True):
     created_at: int = Field(sa_type=BigInteger)
     updated_at: int | None = Field(default=None, sa_type=BigInteger)
     completed: bool = Field(default=False)
+
+
+register(Metrics, kind="metrics", argument="metrics_table", attribute="metrics_table_name")

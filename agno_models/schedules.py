@@ -6,6 +6,7 @@ from sqlalchemy import BigInteger, Column, Computed, ForeignKey, Index, UniqueCo
 from sqlmodel import Field
 
 from agno_models.base import AgnoTable
+from agno_models.registry import register
 from agno_models.types import id_string, json_type, kind_string, long_text, name_string
 
 
@@ -77,3 +78,7 @@ class ScheduleRun(AgnoTable, table=True):
     requirements: list[Any] | None = Field(default=None, sa_type=json_type())
     user_id: str | None = Field(default=None, sa_type=id_string(), index=True)
     created_at: int = Field(sa_type=BigInteger, index=True)
+
+
+register(Schedule, kind="schedules", argument="schedules_table", attribute="schedules_table_name")
+register(ScheduleRun, kind="schedule_runs", argument="schedule_runs_table", attribute="schedule_runs_table_name")

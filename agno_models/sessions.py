@@ -12,6 +12,7 @@ from sqlalchemy import BigInteger, Column, Date, ForeignKey, Index, UniqueConstr
 from sqlmodel import Field
 
 from agno_models.base import AgnoTable
+from agno_models.registry import register
 from agno_models.types import UTCDateTime, id_string, json_type, kind_string, long_text, name_string
 
 
@@ -85,3 +86,7 @@ class AgnoRun(AgnoTable, table=True):
     error_message: str | None = Field(default=None, sa_type=long_text())
     created_time: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     created_date: date | None = Field(default=None, sa_type=Date, index=True)
+
+
+register(AgnoSession, kind="sessions", argument="session_table", attribute="session_table_name")
+register(AgnoRun, kind="runs", argument="runs_table", attribute="runs_table_name")

@@ -6,6 +6,7 @@ from sqlalchemy import BigInteger, Column, ForeignKey
 from sqlmodel import Field
 
 from agno_models.base import AgnoTable
+from agno_models.registry import register
 from agno_models.types import id_string, json_type, kind_string, long_text, name_string, timestamp_text
 
 
@@ -44,3 +45,7 @@ class Span(AgnoTable, table=True):
     duration_ms: int = Field(sa_type=BigInteger)
     attributes: dict[str, Any] | None = Field(default=None, sa_type=json_type())
     created_at: str = Field(sa_type=timestamp_text(), index=True)
+
+
+register(Trace, kind="traces", argument="traces_table", attribute="trace_table_name")
+register(Span, kind="spans", argument="spans_table", attribute="span_table_name")

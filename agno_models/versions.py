@@ -7,6 +7,7 @@ The schema itself is versioned by Alembic; this table only answers agno's
 from sqlmodel import Field
 
 from agno_models.base import AgnoTable
+from agno_models.registry import register
 from agno_models.types import id_string, kind_string, timestamp_text
 
 
@@ -17,3 +18,6 @@ class SchemaVersion(AgnoTable, table=True):
     version: str = Field(sa_type=kind_string())
     created_at: str = Field(sa_type=timestamp_text(), index=True)
     updated_at: str | None = Field(default=None, sa_type=timestamp_text())
+
+
+register(SchemaVersion, kind="versions", argument="versions_table", attribute="versions_table_name")

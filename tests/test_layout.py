@@ -56,3 +56,53 @@ def test_default_names_use_the_shared_metadata() -> None:
 def test_bad_names_are_refused(mapping: dict[str, str], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         TableNames.from_mapping(mapping)
+
+
+def _version_table_as_released(names: dict[str, str]) -> str:
+    """How agno-models 0.1 named a custom set's version table: a digest of all 17 kinds' names."""
+    import hashlib
+
+    digest = hashlib.sha256(repr(sorted(names.items())).encode()).hexdigest()[:10]
+    return f"agno_models_version_{digest}"
+
+
+def test_a_custom_sets_version_table_keeps_its_name_when_a_kind_is_added(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: object
+) -> None:
+    import sqlalchemy as sa
+
+    from agno_models import registry
+    from agno_models.migrate import upgrade
+
+    custom = TableNames(sessions="my_sessions", runs="my_sessions_runs", memories="my_memories")
+    released = _version_table_as_released(custom.as_dict())
+    assert custom.version_table == released
+    url = f"sqlite:///{tmp_path}/custom.db"  # type: ignore[str-bytes-safe]
+    upgrade(url, names=custom)
+
+    # A later release registers a new kind: the same custom set must find the same version table.
+    monkeypatch.setitem(registry.KINDS, "widgets", registry.TableKind("widgets", "agno_widgets", "widget_table", None))
+    grown = TableNames(**custom.as_dict())
+    assert grown.widgets == "agno_widgets"
+    assert grown.version_table == released
+    engine = sa.create_engine(url)
+    try:
+        assert sa.inspect(engine).has_table(grown.version_table)
+    finally:
+        engine.dispose()
+
+
+def test_clone_keeps_check_constraints_and_index_options() -> None:
+    from sqlalchemy import CheckConstraint, Column, Index, Integer, Table
+
+    source = MetaData(naming_convention=agno_models.NAMING_CONVENTION)
+    Table(
+        "agno_widgets", source, Column("id", Integer, primary_key=True), Column("size", Integer),
+        CheckConstraint("size >= 0", name="size_positive"), Index(None, "size", postgresql_using="brin"),
+    )
+    clone = MetaData(naming_convention=agno_models.NAMING_CONVENTION)
+    copy = _clone(source.tables["agno_widgets"], clone, {"agno_widgets": "team_widgets"})
+    dialect = postgresql.dialect()
+    assert "CONSTRAINT ck_team_widgets_size_positive CHECK (size >= 0)" in str(CreateTable(copy).compile(dialect=dialect))
+    (index,) = copy.indexes
+    assert str(CreateIndex(index).compile(dialect=dialect)) == "CREATE INDEX ix_team_widgets_size ON team_widgets USING brin (size)"

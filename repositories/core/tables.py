@@ -2,61 +2,37 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
-
 import sqlalchemy as sa
 
 from agno_models.layout import TableNames, metadata_for
 
-# agno's table_type strings -> our TableNames fields (agno says "evals", "versions", ...).
-TABLE_TYPES: dict[str, str] = {
-    "sessions": "sessions",
-    "runs": "runs",
-    "memories": "memories",
-    "knowledge": "knowledge",
-    "knowledge_embeddings": "knowledge_embeddings",
-    "evals": "evals",
-    "metrics": "metrics",
-    "traces": "traces",
-    "spans": "spans",
-    "schedules": "schedules",
-    "schedule_runs": "schedule_runs",
-    "approvals": "approvals",
-    "learnings": "learnings",
-    "components": "components",
-    "component_configs": "component_configs",
-    "component_links": "component_links",
-    "versions": "versions",
-}
 
-
-@dataclass(frozen=True)
 class TableSet:
-    names: TableNames
-    sessions: sa.Table
-    runs: sa.Table
-    memories: sa.Table
-    knowledge: sa.Table
-    knowledge_embeddings: sa.Table
-    evals: sa.Table
-    metrics: sa.Table
-    traces: sa.Table
-    spans: sa.Table
-    schedules: sa.Table
-    schedule_runs: sa.Table
-    approvals: sa.Table
-    learnings: sa.Table
-    components: sa.Table
-    component_configs: sa.Table
-    component_links: sa.Table
-    versions: sa.Table
+    """The tables of one table set, by kind: ``tables.sessions``, ``tables.by_type("evals")``."""
+
+    __slots__ = ("names", "_tables")
+
+    def __init__(self, names: TableNames) -> None:
+        metadata = metadata_for(names)
+        self.names = names
+        self._tables: dict[str, sa.Table] = {kind: metadata.tables[name] for kind, name in names.items()}
 
     @classmethod
     def for_names(cls, names: TableNames) -> TableSet:
-        metadata = metadata_for(names)
-        tables = {f.name: metadata.tables[getattr(names, f.name)] for f in fields(TableNames)}
-        return cls(names=names, **tables)
+        return cls(names)
+
+    def __getattr__(self, kind: str) -> sa.Table:
+        try:
+            return self._tables[kind]
+        except KeyError:
+            raise AttributeError(f"no table kind {kind!r}") from None
 
     def by_type(self, table_type: str) -> sa.Table | None:
-        attr = TABLE_TYPES.get(table_type)
-        return getattr(self, attr) if attr else None
+        """The table for one of agno's ``table_type`` strings (which are our kinds), or None."""
+        return self._tables.get(table_type)
+
+    def __hash__(self) -> int:
+        return hash(self.names)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TableSet) and self.names == other.names
