@@ -8,35 +8,35 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from repositories.approvals import ApprovalsMethods
-from repositories.components import ComponentsMethods
+from repositories.approvals import ApprovalRepository
+from repositories.components import ComponentRepository
 from repositories.core.asyncdb import AsyncSqlDb, async_twin
 from repositories.core.db import SqlDb
-from repositories.evals import EvalsMethods
-from repositories.knowledge import KnowledgeMethods
-from repositories.learnings import LearningsMethods
-from repositories.memories import MemoriesMethods
-from repositories.metrics import MetricsMethods
-from repositories.schedules import SchedulesMethods
-from repositories.sessions import SessionMethods
-from repositories.tracing import TracingMethods
-from repositories.versions import VersionMethods
+from repositories.evals import EvalRepository
+from repositories.knowledge import KnowledgeRepository
+from repositories.learnings import LearningRepository
+from repositories.memories import MemoryRepository
+from repositories.metrics import MetricsRepository
+from repositories.schedules import ScheduleRepository
+from repositories.sessions import SessionRepository
+from repositories.tracing import TracingRepository
+from repositories.versions import VersionRepository
 
 
 class _Methods(
-    SessionMethods,
-    MemoriesMethods,
-    KnowledgeMethods,
-    EvalsMethods,
-    MetricsMethods,
-    TracingMethods,
-    SchedulesMethods,
-    ApprovalsMethods,
-    LearningsMethods,
-    ComponentsMethods,
-    VersionMethods,
+    SessionRepository,
+    MemoryRepository,
+    KnowledgeRepository,
+    EvalRepository,
+    MetricsRepository,
+    TracingRepository,
+    ScheduleRepository,
+    ApprovalRepository,
+    LearningRepository,
+    ComponentRepository,
+    VersionRepository,
 ):
-    """Every method group, in one place so the backends cannot drift apart."""
+    """Every entity's agno methods, in one place so the backends cannot drift apart."""
 
 
 _AsyncMethods = async_twin(_Methods, "_AsyncMethods")

@@ -21,7 +21,7 @@ a child component. The contract is agno 3.1's PostgresDb; on top of it:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -41,9 +41,10 @@ from agno.db.base import (
 )
 from sqlalchemy.engine import Row
 
-from repositories.core.dialect import Ctx, insert_ignore, locked
-from repositories.core.operation import Operation, Steps, operation
+from repositories.core.context import Ctx
+from repositories.core.operation import Steps, operation
 from repositories.core.query import as_dict
+from repositories.core.repository import Repository
 from repositories.core.values import checked
 from repositories.schedules import disable_for_target
 
@@ -127,7 +128,7 @@ def _insert_if_absent(ctx: Ctx, table: sa.Table, row: dict[str, Any]) -> Any:
 
     SQLAlchemy keeps an INSERT's rowcount only when asked (psycopg then reports -1).
     """
-    return insert_ignore(ctx, table, row, key=["component_id"]).execution_options(preserve_rowcount=True)
+    return ctx.dialect.insert_ignore(table, row, key=["component_id"]).execution_options(preserve_rowcount=True)
 
 
 def _lock_component(ctx: Ctx, component_id: str) -> Steps[Row[Any] | None]:
@@ -138,7 +139,7 @@ def _lock_component(ctx: Ctx, component_id: str) -> Steps[Row[Any] | None]:
     """
     t = ctx.tables.components
     stmt = sa.select(t.c.component_id, t.c.component_type, t.c.user_id, t.c.current_version, t.c.deleted_at)
-    return (yield locked(ctx, stmt.where(t.c.component_id == component_id))).first()
+    return (yield ctx.dialect.locked(stmt.where(t.c.component_id == component_id))).first()
 
 
 def _read_component(ctx: Ctx, component_id: str) -> Steps[dict[str, Any]]:
@@ -185,7 +186,7 @@ def _validate_links(ctx: Ctx, parent_id: str, links: list[dict[str, Any]]) -> St
     t, links_table = ctx.tables.components, ctx.tables.component_links
     # Locked: an archive of a child waits for this write (and this one for it), so it either
     # sees the new link as a dependent or this validation sees the child archived.
-    stmt = locked(ctx, sa.select(t.c.component_id, t.c.deleted_at).where(t.c.component_id.in_(child_ids)))
+    stmt = ctx.dialect.locked(sa.select(t.c.component_id, t.c.deleted_at).where(t.c.component_id.in_(child_ids)))
     found = {row.component_id: row.deleted_at for row in (yield stmt).fetchall()}
     for child_id in child_ids:
         if child_id not in found:
@@ -245,7 +246,7 @@ def _check_pins(ctx: Ctx, parent_id: str, version: int, *, creating: bool) -> St
         return
     child_ids = sorted({pin.child_component_id for pin in pins})
     # Locked, so an archive of a child cannot commit between this check and the publish.
-    children = locked(ctx, sa.select(t.c.component_id, t.c.deleted_at).where(t.c.component_id.in_(child_ids)))
+    children = ctx.dialect.locked(sa.select(t.c.component_id, t.c.deleted_at).where(t.c.component_id.in_(child_ids)))
     archived = {row.component_id for row in (yield children).fetchall() if row.deleted_at is not None}
     for pin in pins:
         what = f"pinned {pin.link_kind} '{pin.child_component_id}'"
@@ -272,7 +273,7 @@ def _archived_pinned_children(ctx: Ctx, component_id: str, version: int) -> Step
         )
         .scalar_subquery()
     )
-    stmt = locked(ctx, sa.select(t.c.component_id, t.c.deleted_at).where(t.c.component_id.in_(child_ids)))
+    stmt = ctx.dialect.locked(sa.select(t.c.component_id, t.c.deleted_at).where(t.c.component_id.in_(child_ids)))
     rows = (yield stmt).fetchall()
     return sorted(str(row.component_id) for row in rows if row.deleted_at is not None)
 
@@ -338,99 +339,7 @@ def _visibility(ctx: Ctx, user_id: str) -> sa.ColumnElement[bool]:
 # --- components -------------------------------------------------------------------------------
 
 
-@operation(writes=False)
-def get_component(
-    ctx: Ctx, *, component_id: str, component_type: str | None, user_id: str | None, include_deleted: bool
-) -> Steps[dict[str, Any] | None]:
-    t = ctx.tables.components
-    stmt = sa.select(t).where(t.c.component_id == component_id)
-    if not include_deleted:
-        stmt = stmt.where(t.c.deleted_at.is_(None))
-    if component_type is not None:
-        stmt = stmt.where(t.c.component_type == component_type)
-    if user_id is not None:
-        stmt = stmt.where(_visibility(ctx, user_id))
-    row = (yield stmt).first()
-    return None if row is None else as_dict(row)
-
-
-@operation(writes=True)
-def upsert_component(
-    ctx: Ctx,
-    *,
-    component_id: str,
-    component_type: str | None,
-    name: str | None,
-    description: str | None,
-    current_version: int | None,
-    metadata: dict[str, Any] | None,
-    user_id: str | None,
-) -> Steps[dict[str, Any]]:
-    t = ctx.tables.components
-    row = yield from _lock_component(ctx, component_id)
-    if row is None:
-        if component_type is None:
-            raise ValueError("component_type is required when creating a new component")
-        values = {
-            "component_id": component_id,
-            "component_type": component_type,
-            "name": name,
-            "user_id": user_id,
-            "description": description,
-            "current_version": None,
-            "metadata": metadata,
-            "created_at": int(time.time()),
-        }
-        if (yield _insert_if_absent(ctx, t, values)).rowcount:
-            return (yield from _read_component(ctx, component_id))
-        # A concurrent creator won the id: continue as an update of its (now committed) row.
-        row = yield from _lock_component(ctx, component_id)
-        if row is None:
-            raise ValueError(f"Component {component_id} vanished while being created")
-    if user_id is not None and row.user_id != user_id:
-        # Writes are owner-scoped: another owner's (or a shared) row answers like a missing one.
-        raise ValueError(f"Component {component_id} not found")
-    if row.deleted_at is not None:
-        raise _archived(component_id)
-
-    updates: dict[str, Any] = {"updated_at": int(time.time())}
-    if component_type is not None:
-        if str(row.component_type) != component_type:
-            raise ValueError(
-                f"Cannot change component {component_id} from {row.component_type} "
-                f"to {component_type}; a component's type is fixed at creation."
-            )
-    if name is not None:
-        updates["name"] = name
-    if description is not None:
-        updates["description"] = description
-    if current_version is not None:
-        # The pointer is what the platform runs and what makes the component visible to
-        # everyone: only an existing published version may become current.
-        configs = ctx.tables.component_configs
-        stage = (
-            yield sa.select(configs.c.stage).where(
-                configs.c.component_id == component_id, configs.c.version == current_version
-            )
-        ).scalar()
-        if stage == DELETED_CONFIG_STAGE:
-            raise ValueError(f"Cannot set deleted config {component_id} v{current_version} as current")
-        if stage is None:
-            raise ValueError(f"Cannot set missing config {component_id} v{current_version} as current")
-        if stage != "published":
-            raise ValueError(
-                f"Cannot set draft config {component_id} v{current_version} as current. "
-                "Only published configs can be current."
-            )
-        updates["current_version"] = current_version
-    if metadata is not None:
-        updates["metadata"] = metadata
-    yield sa.update(t).where(t.c.component_id == component_id).values(updates)
-    return (yield from _read_component(ctx, component_id))
-
-
-@operation(writes=True)
-def delete_component(
+def _delete_component(
     ctx: Ctx,
     *,
     component_id: str,
@@ -489,130 +398,7 @@ def delete_component(
 
 
 
-@operation(writes=True)
-def delete_component_reporting(ctx: Ctx, *, cascade_stats: dict[str, int] | None, **arguments: Any) -> Steps[bool]:
-    """``delete_component``, reporting the schedules it disabled in ``cascade_stats`` as agno does."""
-    deleted, disabled = yield from delete_component(ctx, **arguments).start()
-    if deleted and cascade_stats is not None:
-        cascade_stats["schedules_disabled"] = disabled
-    return deleted
-
-@operation(writes=True)
-def restore_component(ctx: Ctx, *, component_id: str, user_id: str | None) -> Steps[bool]:
-    t = ctx.tables.components
-    row = yield from _lock_component(ctx, component_id)
-    if row is None or (user_id is not None and row.user_id != user_id) or row.deleted_at is None:
-        return False
-    # Restoring returns the live version to dispatch, so the children it pins must be live too.
-    if row.current_version is not None:
-        archived = yield from _archived_pinned_children(ctx, component_id, row.current_version)
-        if archived:
-            raise ComponentDependencyError(
-                f"Cannot restore {component_id}: pinned child(ren) {', '.join(archived)} are archived. "
-                "Restore them first."
-            )
-    stmt = sa.update(t).where(t.c.component_id == component_id, t.c.deleted_at.is_not(None))
-    return bool((yield stmt.values(deleted_at=None, updated_at=int(time.time()))).rowcount)
-
-
-@operation(writes=False)
-def list_components(
-    ctx: Ctx,
-    *,
-    component_type: str | None,
-    include_deleted: bool,
-    limit: int,
-    offset: int,
-    exclude_component_ids: Iterable[str] | None,
-    user_id: str | None,
-    name: str | None,
-) -> Steps[tuple[list[dict[str, Any]], int]]:
-    t = ctx.tables.components
-    conditions: list[sa.ColumnElement[bool]] = []
-    if component_type is not None:
-        conditions.append(t.c.component_type == component_type)
-    if user_id is not None:
-        conditions.append(_visibility(ctx, user_id))
-    if not include_deleted:
-        conditions.append(t.c.deleted_at.is_(None))
-    excluded = sorted(set(exclude_component_ids or ()))
-    if excluded:
-        conditions.append(t.c.component_id.notin_(excluded))
-    if name is not None:
-        conditions.append(t.c.name == name)
-    total = (yield sa.select(sa.func.count()).select_from(t).where(*conditions)).scalar_one()
-    stmt = (
-        sa.select(t)
-        .where(*conditions)
-        .order_by(t.c.created_at.desc(), t.c.component_id)
-        .limit(limit)
-        .offset(offset)
-    )
-    return [as_dict(r) for r in (yield stmt).fetchall()], int(total)
-
-
-@operation(writes=True)
-def create_component_with_config(
-    ctx: Ctx,
-    *,
-    component_id: str,
-    component_type: str,
-    name: str | None,
-    config: dict[str, Any],
-    description: str | None,
-    metadata: dict[str, Any] | None,
-    label: str | None,
-    stage: str,
-    notes: str | None,
-    links: list[dict[str, Any]] | None,
-    user_id: str | None,
-) -> Steps[tuple[dict[str, Any], dict[str, Any]]]:
-    t, configs = ctx.tables.components, ctx.tables.component_configs
-    # Deliberately vague: the message must not confirm that another user's component exists.
-    taken = ValueError(f"Component ID {component_id} is not available")
-    if (yield from _lock_component(ctx, component_id)) is not None:
-        raise taken
-    if links:
-        yield from _validate_links(ctx, component_id, links)
-    now, version = int(time.time()), 1
-    component_row = {
-        "component_id": component_id,
-        "component_type": component_type,
-        "name": name,
-        "user_id": user_id,
-        "description": description,
-        "metadata": metadata,
-        "current_version": version if stage == "published" else None,
-        "created_at": now,
-    }
-    if not (yield _insert_if_absent(ctx, t, component_row)).rowcount:
-        raise taken  # a concurrent creation won the id
-    yield sa.insert(configs).values(
-        component_id=component_id, version=version, label=label, stage=stage, config=config, notes=notes, created_at=now
-    )
-    if links:
-        yield from _write_links(ctx, component_id, version, links, now)
-        if stage == "published":
-            yield from _check_pins(ctx, component_id, version, creating=True)  # raising rolls it all back
-    component = yield from _read_component(ctx, component_id)
-    return component, (yield from _read_config(ctx, component_id, version))
-
-
 # --- configs ----------------------------------------------------------------------------------
-
-
-@operation(writes=False)
-def get_config(
-    ctx: Ctx, *, component_id: str, version: int | None, label: str | None, include_deleted: bool
-) -> Steps[dict[str, Any] | None]:
-    component = yield from _live_component_row(ctx, component_id)
-    if component is None:
-        return None
-    row = yield from _config_row(
-        ctx, component_id, version=version, label=label, current_version=component.current_version,
-        include_deleted=include_deleted,
-    )
-    return None if row is None else as_dict(row)
 
 
 def _config_row(
@@ -641,19 +427,7 @@ def _config_row(
     return (yield stmt).first()
 
 
-@operation(writes=False)
-def get_current_config(ctx: Ctx, *, component_id: str) -> Steps[dict[str, Any] | None]:
-    component = yield from _live_component_row(ctx, component_id)
-    if component is None or component.current_version is None:
-        return None
-    c = ctx.tables.component_configs
-    stmt = sa.select(c).where(c.c.component_id == component_id, c.c.version == component.current_version, _visible(ctx))
-    row = (yield stmt).first()
-    return None if row is None else as_dict(row)
-
-
-@operation(writes=False)
-def get_latest_configs(ctx: Ctx, *, component_ids: Sequence[str]) -> Steps[dict[str, dict[str, Any] | None]]:
+def _get_latest_configs(ctx: Ctx, *, component_ids: Sequence[str]) -> Steps[dict[str, dict[str, Any] | None]]:
     """The newest visible config of each live component, in one query."""
     results: dict[str, dict[str, Any] | None] = {component_id: None for component_id in component_ids}
     if not results:
@@ -675,225 +449,7 @@ def get_latest_configs(ctx: Ctx, *, component_ids: Sequence[str]) -> Steps[dict[
     return results
 
 
-@operation(writes=True)
-def upsert_config(
-    ctx: Ctx,
-    *,
-    component_id: str,
-    config: dict[str, Any] | None,
-    version: int | None,
-    label: str | None,
-    stage: str | None,
-    notes: str | None,
-    links: list[dict[str, Any]] | None,
-    expected_latest_version: int | None,
-    expected_current_version: int | None,
-    user_id: str | None,
-) -> Steps[dict[str, Any]]:
-    t, c = ctx.tables.components, ctx.tables.component_configs
-    # The lock serializes every writer of this component: the version allocated below is free.
-    component = yield from _lock_component(ctx, component_id)
-    # Owner scope answers exactly like a missing component, before the archived verdict.
-    if component is None or (user_id is not None and component.user_id != user_id):
-        raise ValueError(f"Component {component_id} not found")
-    if component.deleted_at is not None:
-        raise _archived(component_id)
-    if expected_latest_version is not None:
-        latest = yield from _latest_visible_version(ctx, component_id)
-        if latest != expected_latest_version:
-            raise ComponentVersionConflictError(
-                f"Component {component_id} latest version is {latest}, expected {expected_latest_version}"
-            )
-    # Only a publish replaces the live pointer (stage can only be "published" if it is given:
-    # published versions are immutable), so only a publish checks that guard.
-    if stage == "published" and expected_current_version is not None and not current_version_matches(
-        component.current_version, expected_current_version
-    ):
-        raise ComponentVersionConflictError(
-            f"Component {component_id} current version is {component.current_version}, "
-            f"expected {expected_current_version}"
-        )
-    if links:
-        yield from _validate_links(ctx, component_id, links)
-    if label is not None:
-        # A tombstoned version frees its label.
-        taken = sa.select(c.c.version).where(c.c.component_id == component_id, c.c.label == label, _visible(ctx))
-        if version is not None:
-            taken = taken.where(c.c.version != version)
-        if (yield taken.limit(1)).first() is not None:
-            raise ValueError(f"Label '{label}' already exists for {component_id}")
-
-    now = int(time.time())
-    if version is None:
-        final_stage = stage or "draft"
-        # High-water over every row, tombstones included: numbers are never recycled.
-        highest = (yield sa.select(sa.func.max(c.c.version)).where(c.c.component_id == component_id)).scalar()
-        final_version = int(highest or 0) + 1
-        yield sa.insert(c).values(
-            component_id=component_id, version=final_version, label=label, stage=final_stage,
-            config=config, notes=notes, created_at=now,
-        )
-    else:
-        existing = (yield sa.select(c.c.stage).where(c.c.component_id == component_id, c.c.version == version)).first()
-        if existing is None or existing.stage == DELETED_CONFIG_STAGE:
-            raise ValueError(f"Config {component_id} v{version} not found")
-        if existing.stage == "published":
-            raise ValueError(f"Cannot update published config {component_id} v{version}")
-        final_stage = stage if stage is not None else existing.stage
-        updates: dict[str, Any] = {"updated_at": now}
-        for column, value in (("label", label), ("stage", stage), ("config", config), ("notes", notes)):
-            if value is not None:
-                updates[column] = value
-        yield sa.update(c).where(c.c.component_id == component_id, c.c.version == version).values(updates)
-        final_version = version
-
-    if links is not None:
-        yield from _write_links(ctx, component_id, final_version, links, now)
-
-    if final_stage == "published":
-        yield from _check_pins(ctx, component_id, final_version, creating=False)
-        # Publishing moves the pointer and re-projects the config's identity onto the row.
-        published = config
-        if published is None:
-            published = (
-                yield sa.select(c.c.config).where(c.c.component_id == component_id, c.c.version == final_version)
-            ).scalar()
-        projection: dict[str, Any] = {"current_version": final_version, "updated_at": now}
-        if isinstance(published, dict):
-            projection.update(project_config_identity(published))
-        yield sa.update(t).where(t.c.component_id == component_id).values(projection)
-    return (yield from _read_config(ctx, component_id, final_version))
-
-
-@operation(writes=True)
-def delete_config(ctx: Ctx, *, component_id: str, version: int, user_id: str | None) -> Steps[bool]:
-    c, links_table, t = ctx.tables.component_configs, ctx.tables.component_links, ctx.tables.components
-    component = yield from _lock_component(ctx, component_id)
-    # The owner scope answers before any stage verdict: a foreign probe learns nothing.
-    if component is None or (user_id is not None and component.user_id != user_id):
-        return False
-    if component.deleted_at is not None:
-        raise _archived(component_id)  # an archived history is frozen so restore brings it all back
-    stage = (yield sa.select(c.c.stage).where(c.c.component_id == component_id, c.c.version == version)).scalar()
-    if stage is None or stage == DELETED_CONFIG_STAGE:
-        return False
-    if stage == "published":
-        raise ComponentDraftRequiredError(
-            f"Cannot delete published config {component_id} v{version}; only drafts are deletable"
-        )
-    if component.current_version == version:
-        raise ValueError(f"Cannot delete current config {component_id} v{version}")
-    visible = (
-        yield sa.select(sa.func.count()).select_from(c).where(c.c.component_id == component_id, _visible(ctx))
-    ).scalar_one()
-    if visible <= 1:
-        raise ComponentLastConfigError(f"Cannot delete the last visible config of {component_id}")
-    # Only an ACTIVE parent holds a pin; the release must be proven (parent archived or its
-    # version tombstoned), never assumed from a missing row.
-    parent = sa.select(t.c.component_id).where(
-        t.c.component_id == links_table.c.parent_component_id, t.c.deleted_at.is_not(None)
-    )
-    parent_version = sa.select(c.c.version).where(
-        c.c.component_id == links_table.c.parent_component_id,
-        c.c.version == links_table.c.parent_version,
-        c.c.stage == DELETED_CONFIG_STAGE,
-    )
-    pinned = (
-        yield sa.select(links_table.c.parent_component_id).where(
-            links_table.c.child_component_id == component_id,
-            links_table.c.child_version == version,
-            ~parent.exists(),
-            ~parent_version.exists(),
-        )
-    ).fetchall()
-    if pinned:
-        parents = sorted({str(r.parent_component_id) for r in pinned})
-        raise ComponentDependencyError(f"Cannot delete {component_id} v{version}: pinned by {', '.join(parents)}")
-    # Tombstone: the row keeps its number; its label is freed.
-    yield sa.update(c).where(c.c.component_id == component_id, c.c.version == version).values(
-        stage=DELETED_CONFIG_STAGE, label=None, updated_at=int(time.time())
-    )
-    yield sa.delete(links_table).where(
-        links_table.c.parent_component_id == component_id, links_table.c.parent_version == version
-    )
-    return True
-
-
-@operation(writes=False)
-def list_configs(
-    ctx: Ctx, *, component_id: str, include_config: bool, include_deleted: bool
-) -> Steps[list[dict[str, Any]]]:
-    if (yield from _live_component_row(ctx, component_id)) is None:
-        return []
-    c = ctx.tables.component_configs
-    columns = list(c.c) if include_config else [
-        c.c.component_id, c.c.version, c.c.label, c.c.stage, c.c.notes, c.c.created_at, c.c.updated_at
-    ]
-    stmt = sa.select(*columns).where(c.c.component_id == component_id)
-    if not include_deleted:
-        stmt = stmt.where(_visible(ctx))
-    return [as_dict(r) for r in (yield stmt.order_by(c.c.version.desc())).fetchall()]
-
-
-@operation(writes=True)
-def set_current_version(
-    ctx: Ctx, *, component_id: str, version: int, expected_current_version: int | None, user_id: str | None
-) -> Steps[bool]:
-    t, c = ctx.tables.components, ctx.tables.component_configs
-    component = yield from _lock_component(ctx, component_id)
-    if component is None or component.deleted_at is not None:
-        return False
-    if user_id is not None and component.user_id != user_id:
-        return False  # a foreign or shared row answers like a missing one
-    stage = (yield sa.select(c.c.stage).where(c.c.component_id == component_id, c.c.version == version)).scalar()
-    if stage is None:
-        return False
-    if stage != "published":
-        raise ValueError(
-            f"Cannot set draft config {component_id} v{version} as current. Only published configs can be current."
-        )
-    if expected_current_version is not None and not current_version_matches(
-        component.current_version, expected_current_version
-    ):
-        raise ComponentVersionConflictError(
-            f"Component {component_id} current version is {component.current_version}, "
-            f"expected {expected_current_version}"
-        )
-    archived = yield from _archived_pinned_children(ctx, component_id, version)
-    if archived:
-        raise ComponentDependencyError(
-            f"Cannot make {component_id} v{version} current: pinned child(ren) {', '.join(archived)} are archived. "
-            "Restore them first."
-        )
-    yield sa.update(t).where(t.c.component_id == component_id).values(
-        current_version=version, updated_at=int(time.time())
-    )
-    return True
-
-
 # --- links and graphs -------------------------------------------------------------------------
-
-
-@operation(writes=False)
-def get_links(ctx: Ctx, *, component_id: str, version: int, link_kind: str | None) -> Steps[list[dict[str, Any]]]:
-    links_table = ctx.tables.component_links
-    stmt = sa.select(links_table).where(
-        links_table.c.parent_component_id == component_id, links_table.c.parent_version == version
-    )
-    if link_kind is not None:
-        stmt = stmt.where(links_table.c.link_kind == link_kind)
-    stmt = stmt.order_by(links_table.c.position, links_table.c.link_kind, links_table.c.link_key)
-    return [as_dict(r) for r in (yield stmt).fetchall()]
-
-
-@operation(writes=False)
-def get_dependents(
-    ctx: Ctx, *, component_id: str, version: int | None, active_parents_only: bool, parent_user_id: str | None
-) -> Steps[list[dict[str, Any]]]:
-    stmt = _dependents_query(
-        ctx, component_id, version=version, active_parents_only=active_parents_only, parent_user_id=parent_user_id
-    )
-    return [as_dict(r) for r in (yield stmt).fetchall()]
 
 
 class _Graph:
@@ -981,66 +537,31 @@ def _read_versions(ctx: Ctx, graph: _Graph, pairs: set[tuple[str, int]]) -> Step
             graph.links[pair].append(as_dict(row))
 
 
-@operation(writes=False)
-def load_component_graph(
-    ctx: Ctx, *, component_id: str, version: int | None, label: str | None
-) -> Steps[dict[str, Any] | None]:
-    graph = _Graph()
-    yield from _read_components(ctx, graph, {component_id})
-    top = graph.components[component_id]
-    if top is None:
-        return None
-    if version is None and label is not None:
-        row = yield from _config_row(
-            ctx, component_id, version=None, label=label, current_version=None, include_deleted=False
-        )
-        version = None if row is None else row.version
-    elif version is None:
-        version = top["current_version"]
-    if version is None:
-        return None
-    # Breadth-first over distinct (component, version) pairs: a few queries per level, and a
-    # cycle in the stored links ends the walk because no pair is read twice.
-    frontier: set[tuple[str, int]] = {(component_id, version)}
-    for _ in range(MAX_GRAPH_DEPTH):
-        if not frontier:
-            break
-        yield from _read_versions(ctx, graph, frontier)
-        links = [link for pair in frontier for link in graph.links[pair] if graph.configs[pair] is not None]
-        yield from _read_components(ctx, graph, {link["child_component_id"] for link in links})
-        frontier = set()
-        for link in links:
-            child_id, child_version = link["child_component_id"], graph.child_version(link)
-            if child_version is None or graph.components.get(child_id) is None:
-                continue
-            if (child_id, child_version) not in graph.configs:
-                frontier.add((child_id, child_version))
-    return graph.build(component_id, version, frozenset(), MAX_GRAPH_DEPTH)
-
-
-
-@operation(writes=False)
-def get_latest_config(ctx: Ctx, *, component_id: str) -> Steps[dict[str, Any] | None]:
-    configs = yield from get_latest_configs(ctx, component_ids=[component_id]).start()
-    return configs[component_id]
-
-class ComponentsMethods:
+class ComponentRepository(Repository):
     """agno's component, config and link methods, each one operation."""
 
-    _ctx: Ctx
-
-    _run: Callable[[Operation[Any]], Any]  # SqlDb's executor
-
+    @operation(writes=False)
     def get_component(
         self,
         component_id: str,
         component_type: ComponentType | None = None,
         user_id: str | None = None,
         include_deleted: bool = False,
-    ) -> dict[str, Any] | None:
-        return self._run(get_component(self._ctx, component_id=component_id, component_type=_type_value(component_type),
-                                       user_id=user_id, include_deleted=include_deleted))
+    ) -> Steps[dict[str, Any] | None]:
+        ctx = self._ctx
+        component_type = _type_value(component_type)
+        t = ctx.tables.components
+        stmt = sa.select(t).where(t.c.component_id == component_id)
+        if not include_deleted:
+            stmt = stmt.where(t.c.deleted_at.is_(None))
+        if component_type is not None:
+            stmt = stmt.where(t.c.component_type == component_type)
+        if user_id is not None:
+            stmt = stmt.where(_visibility(ctx, user_id))
+        row = (yield stmt).first()
+        return None if row is None else as_dict(row)
 
+    @operation(writes=True)
     def upsert_component(
         self,
         component_id: str,
@@ -1050,14 +571,74 @@ class ComponentsMethods:
         current_version: int | None = None,
         metadata: dict[str, Any] | None = None,
         user_id: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> Steps[dict[str, Any]]:
         identity = {"component_id": component_id, "name": name, "user_id": user_id, "current_version": current_version}
         checked(self._ctx.tables.components, identity)
-        return self._run(upsert_component(
-            self._ctx, component_id=component_id, component_type=_type_value(component_type), name=name,
-            description=description, current_version=current_version, metadata=metadata, user_id=user_id,
-        ))
+        ctx = self._ctx
+        component_type = _type_value(component_type)
+        t = ctx.tables.components
+        row = yield from _lock_component(ctx, component_id)
+        if row is None:
+            if component_type is None:
+                raise ValueError("component_type is required when creating a new component")
+            values = {
+                "component_id": component_id,
+                "component_type": component_type,
+                "name": name,
+                "user_id": user_id,
+                "description": description,
+                "current_version": None,
+                "metadata": metadata,
+                "created_at": int(time.time()),
+            }
+            if (yield _insert_if_absent(ctx, t, values)).rowcount:
+                return (yield from _read_component(ctx, component_id))
+            # A concurrent creator won the id: continue as an update of its (now committed) row.
+            row = yield from _lock_component(ctx, component_id)
+            if row is None:
+                raise ValueError(f"Component {component_id} vanished while being created")
+        if user_id is not None and row.user_id != user_id:
+            # Writes are owner-scoped: another owner's (or a shared) row answers like a missing one.
+            raise ValueError(f"Component {component_id} not found")
+        if row.deleted_at is not None:
+            raise _archived(component_id)
 
+        updates: dict[str, Any] = {"updated_at": int(time.time())}
+        if component_type is not None:
+            if str(row.component_type) != component_type:
+                raise ValueError(
+                    f"Cannot change component {component_id} from {row.component_type} "
+                    f"to {component_type}; a component's type is fixed at creation."
+                )
+        if name is not None:
+            updates["name"] = name
+        if description is not None:
+            updates["description"] = description
+        if current_version is not None:
+            # The pointer is what the platform runs and what makes the component visible to
+            # everyone: only an existing published version may become current.
+            configs = ctx.tables.component_configs
+            stage = (
+                yield sa.select(configs.c.stage).where(
+                    configs.c.component_id == component_id, configs.c.version == current_version
+                )
+            ).scalar()
+            if stage == DELETED_CONFIG_STAGE:
+                raise ValueError(f"Cannot set deleted config {component_id} v{current_version} as current")
+            if stage is None:
+                raise ValueError(f"Cannot set missing config {component_id} v{current_version} as current")
+            if stage != "published":
+                raise ValueError(
+                    f"Cannot set draft config {component_id} v{current_version} as current. "
+                    "Only published configs can be current."
+                )
+            updates["current_version"] = current_version
+        if metadata is not None:
+            updates["metadata"] = metadata
+        yield sa.update(t).where(t.c.component_id == component_id).values(updates)
+        return (yield from _read_component(ctx, component_id))
+
+    @operation(writes=True)
     def delete_component(
         self,
         component_id: str,
@@ -1066,16 +647,36 @@ class ComponentsMethods:
         expected_current_version: int | None = None,
         require_no_dependents: bool = True,
         cascade_stats: dict[str, int] | None = None,
-    ) -> bool:
-        return self._run(delete_component_reporting(
-            self._ctx, component_id=component_id, hard_delete=hard_delete, user_id=user_id,
+    ) -> Steps[bool]:
+        """``delete_component``, reporting the schedules it disabled in ``cascade_stats`` as agno does."""
+        ctx = self._ctx
+        deleted, disabled = yield from _delete_component(
+            ctx, component_id=component_id, hard_delete=hard_delete, user_id=user_id,
             expected_current_version=expected_current_version, require_no_dependents=require_no_dependents,
-            cascade_stats=cascade_stats,
-        ))
+        )
+        if deleted and cascade_stats is not None:
+            cascade_stats["schedules_disabled"] = disabled
+        return deleted
 
-    def restore_component(self, component_id: str, user_id: str | None = None) -> bool:
-        return self._run(restore_component(self._ctx, component_id=component_id, user_id=user_id))
+    @operation(writes=True)
+    def restore_component(self, component_id: str, user_id: str | None = None) -> Steps[bool]:
+        ctx = self._ctx
+        t = ctx.tables.components
+        row = yield from _lock_component(ctx, component_id)
+        if row is None or (user_id is not None and row.user_id != user_id) or row.deleted_at is None:
+            return False
+        # Restoring returns the live version to dispatch, so the children it pins must be live too.
+        if row.current_version is not None:
+            archived = yield from _archived_pinned_children(ctx, component_id, row.current_version)
+            if archived:
+                raise ComponentDependencyError(
+                    f"Cannot restore {component_id}: pinned child(ren) {', '.join(archived)} are archived. "
+                    "Restore them first."
+                )
+        stmt = sa.update(t).where(t.c.component_id == component_id, t.c.deleted_at.is_not(None))
+        return bool((yield stmt.values(deleted_at=None, updated_at=int(time.time()))).rowcount)
 
+    @operation(writes=False)
     def list_components(
         self,
         component_type: ComponentType | None = None,
@@ -1085,15 +686,36 @@ class ComponentsMethods:
         exclude_component_ids: set[str] | None = None,
         user_id: str | None = None,
         name: str | None = None,
-    ) -> tuple[list[dict[str, Any]], int]:
+    ) -> Steps[tuple[list[dict[str, Any]], int]]:
         for argument, value in (("limit", limit), ("offset", offset)):
             if not _is_int(value) or value < 0:
                 raise ValueError(f"`{argument}` must be an integer >= 0; got {value!r}")
-        return self._run(list_components(
-            self._ctx, component_type=_type_value(component_type), include_deleted=include_deleted, limit=limit,
-            offset=offset, exclude_component_ids=exclude_component_ids, user_id=user_id, name=name,
-        ))
+        ctx = self._ctx
+        component_type = _type_value(component_type)
+        t = ctx.tables.components
+        conditions: list[sa.ColumnElement[bool]] = []
+        if component_type is not None:
+            conditions.append(t.c.component_type == component_type)
+        if user_id is not None:
+            conditions.append(_visibility(ctx, user_id))
+        if not include_deleted:
+            conditions.append(t.c.deleted_at.is_(None))
+        excluded = sorted(set(exclude_component_ids or ()))
+        if excluded:
+            conditions.append(t.c.component_id.notin_(excluded))
+        if name is not None:
+            conditions.append(t.c.name == name)
+        total = (yield sa.select(sa.func.count()).select_from(t).where(*conditions)).scalar_one()
+        stmt = (
+            sa.select(t)
+            .where(*conditions)
+            .order_by(t.c.created_at.desc(), t.c.component_id)
+            .limit(limit)
+            .offset(offset)
+        )
+        return [as_dict(r) for r in (yield stmt).fetchall()], int(total)
 
+    @operation(writes=True)
     def create_component_with_config(
         self,
         component_id: str,
@@ -1107,7 +729,7 @@ class ComponentsMethods:
         notes: str | None = None,
         links: list[dict[str, Any]] | None = None,
         user_id: str | None = None,
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
+    ) -> Steps[tuple[dict[str, Any], dict[str, Any]]]:
         _check_stage(stage)
         link_rows = _link_rows(links)
         type_value = _type_value(component_type)
@@ -1120,31 +742,79 @@ class ComponentsMethods:
         checked(self._ctx.tables.components, identity)
         checked(self._ctx.tables.component_configs, {"label": label})
         _check_links(self._ctx, link_rows)
-        return self._run(create_component_with_config(
-            self._ctx, component_id=component_id, component_type=type_value, name=name, config=config,
-            description=description, metadata=metadata, label=label, stage=stage, notes=notes, links=link_rows,
-            user_id=user_id,
-        ))
+        ctx = self._ctx
+        component_type = type_value
+        links = link_rows
+        t, configs = ctx.tables.components, ctx.tables.component_configs
+        # Deliberately vague: the message must not confirm that another user's component exists.
+        taken = ValueError(f"Component ID {component_id} is not available")
+        if (yield from _lock_component(ctx, component_id)) is not None:
+            raise taken
+        if links:
+            yield from _validate_links(ctx, component_id, links)
+        now, version = int(time.time()), 1
+        component_row = {
+            "component_id": component_id,
+            "component_type": component_type,
+            "name": name,
+            "user_id": user_id,
+            "description": description,
+            "metadata": metadata,
+            "current_version": version if stage == "published" else None,
+            "created_at": now,
+        }
+        if not (yield _insert_if_absent(ctx, t, component_row)).rowcount:
+            raise taken  # a concurrent creation won the id
+        yield sa.insert(configs).values(
+            component_id=component_id, version=version, label=label, stage=stage, config=config, notes=notes, created_at=now
+        )
+        if links:
+            yield from _write_links(ctx, component_id, version, links, now)
+            if stage == "published":
+                yield from _check_pins(ctx, component_id, version, creating=True)  # raising rolls it all back
+        component = yield from _read_component(ctx, component_id)
+        return component, (yield from _read_config(ctx, component_id, version))
 
+    @operation(writes=False)
     def get_config(
         self,
         component_id: str,
         version: int | None = None,
         label: str | None = None,
         include_deleted: bool = False,
-    ) -> dict[str, Any] | None:
-        return self._run(get_config(self._ctx, component_id=component_id, version=version, label=label,
-                                    include_deleted=include_deleted))
+    ) -> Steps[dict[str, Any] | None]:
+        ctx = self._ctx
+        component = yield from _live_component_row(ctx, component_id)
+        if component is None:
+            return None
+        row = yield from _config_row(
+            ctx, component_id, version=version, label=label, current_version=component.current_version,
+            include_deleted=include_deleted,
+        )
+        return None if row is None else as_dict(row)
 
-    def get_current_config(self, component_id: str) -> dict[str, Any] | None:
-        return self._run(get_current_config(self._ctx, component_id=component_id))
+    @operation(writes=False)
+    def get_current_config(self, component_id: str) -> Steps[dict[str, Any] | None]:
+        ctx = self._ctx
+        component = yield from _live_component_row(ctx, component_id)
+        if component is None or component.current_version is None:
+            return None
+        c = ctx.tables.component_configs
+        stmt = sa.select(c).where(c.c.component_id == component_id, c.c.version == component.current_version, _visible(ctx))
+        row = (yield stmt).first()
+        return None if row is None else as_dict(row)
 
-    def get_latest_config(self, component_id: str) -> dict[str, Any] | None:
-        return self._run(get_latest_config(self._ctx, component_id=component_id))
+    @operation(writes=False)
+    def get_latest_config(self, component_id: str) -> Steps[dict[str, Any] | None]:
+        ctx = self._ctx
+        configs = yield from _get_latest_configs(ctx, component_ids=[component_id])
+        return configs[component_id]
 
-    def get_latest_configs(self, component_ids: set[str]) -> dict[str, dict[str, Any] | None]:
-        return self._run(get_latest_configs(self._ctx, component_ids=sorted(set(component_ids))))
+    @operation(writes=False)
+    def get_latest_configs(self, component_ids: set[str]) -> Steps[dict[str, dict[str, Any] | None]]:
+        return (yield from _get_latest_configs(self._ctx, component_ids=sorted(set(component_ids))))
 
+    @operation(writes=True)
     def upsert_config(
         self,
         component_id: str,
@@ -1157,7 +827,7 @@ class ComponentsMethods:
         expected_latest_version: int | None = None,
         expected_current_version: int | None = None,
         user_id: str | None = None,
-    ) -> dict[str, Any]:
+    ) -> Steps[dict[str, Any]]:
         _check_stage(stage)
         _check_config(config)
         link_rows = _link_rows(links)
@@ -1165,47 +835,251 @@ class ComponentsMethods:
             raise ValueError("config is required when creating a new version")
         checked(self._ctx.tables.component_configs, {"version": version, "label": label})
         _check_links(self._ctx, link_rows)
-        return self._run(upsert_config(
-            self._ctx, component_id=component_id, config=config, version=version, label=label, stage=stage,
-            notes=notes, links=link_rows, expected_latest_version=expected_latest_version,
-            expected_current_version=expected_current_version, user_id=user_id,
-        ))
+        ctx = self._ctx
+        links = link_rows
+        t, c = ctx.tables.components, ctx.tables.component_configs
+        # The lock serializes every writer of this component: the version allocated below is free.
+        component = yield from _lock_component(ctx, component_id)
+        # Owner scope answers exactly like a missing component, before the archived verdict.
+        if component is None or (user_id is not None and component.user_id != user_id):
+            raise ValueError(f"Component {component_id} not found")
+        if component.deleted_at is not None:
+            raise _archived(component_id)
+        if expected_latest_version is not None:
+            latest = yield from _latest_visible_version(ctx, component_id)
+            if latest != expected_latest_version:
+                raise ComponentVersionConflictError(
+                    f"Component {component_id} latest version is {latest}, expected {expected_latest_version}"
+                )
+        # Only a publish replaces the live pointer (stage can only be "published" if it is given:
+        # published versions are immutable), so only a publish checks that guard.
+        if stage == "published" and expected_current_version is not None and not current_version_matches(
+            component.current_version, expected_current_version
+        ):
+            raise ComponentVersionConflictError(
+                f"Component {component_id} current version is {component.current_version}, "
+                f"expected {expected_current_version}"
+            )
+        if links:
+            yield from _validate_links(ctx, component_id, links)
+        if label is not None:
+            # A tombstoned version frees its label.
+            taken = sa.select(c.c.version).where(c.c.component_id == component_id, c.c.label == label, _visible(ctx))
+            if version is not None:
+                taken = taken.where(c.c.version != version)
+            if (yield taken.limit(1)).first() is not None:
+                raise ValueError(f"Label '{label}' already exists for {component_id}")
 
-    def delete_config(self, component_id: str, version: int, user_id: str | None = None) -> bool:
-        return self._run(delete_config(self._ctx, component_id=component_id, version=version, user_id=user_id))
+        now = int(time.time())
+        if version is None:
+            final_stage = stage or "draft"
+            # High-water over every row, tombstones included: numbers are never recycled.
+            highest = (yield sa.select(sa.func.max(c.c.version)).where(c.c.component_id == component_id)).scalar()
+            final_version = int(highest or 0) + 1
+            yield sa.insert(c).values(
+                component_id=component_id, version=final_version, label=label, stage=final_stage,
+                config=config, notes=notes, created_at=now,
+            )
+        else:
+            existing = (yield sa.select(c.c.stage).where(c.c.component_id == component_id, c.c.version == version)).first()
+            if existing is None or existing.stage == DELETED_CONFIG_STAGE:
+                raise ValueError(f"Config {component_id} v{version} not found")
+            if existing.stage == "published":
+                raise ValueError(f"Cannot update published config {component_id} v{version}")
+            final_stage = stage if stage is not None else existing.stage
+            updates: dict[str, Any] = {"updated_at": now}
+            for column, value in (("label", label), ("stage", stage), ("config", config), ("notes", notes)):
+                if value is not None:
+                    updates[column] = value
+            yield sa.update(c).where(c.c.component_id == component_id, c.c.version == version).values(updates)
+            final_version = version
 
+        if links is not None:
+            yield from _write_links(ctx, component_id, final_version, links, now)
+
+        if final_stage == "published":
+            yield from _check_pins(ctx, component_id, final_version, creating=False)
+            # Publishing moves the pointer and re-projects the config's identity onto the row.
+            published = config
+            if published is None:
+                published = (
+                    yield sa.select(c.c.config).where(c.c.component_id == component_id, c.c.version == final_version)
+                ).scalar()
+            projection: dict[str, Any] = {"current_version": final_version, "updated_at": now}
+            if isinstance(published, dict):
+                projection.update(project_config_identity(published))
+            yield sa.update(t).where(t.c.component_id == component_id).values(projection)
+        return (yield from _read_config(ctx, component_id, final_version))
+
+    @operation(writes=True)
+    def delete_config(self, component_id: str, version: int, user_id: str | None = None) -> Steps[bool]:
+        ctx = self._ctx
+        c, links_table, t = ctx.tables.component_configs, ctx.tables.component_links, ctx.tables.components
+        component = yield from _lock_component(ctx, component_id)
+        # The owner scope answers before any stage verdict: a foreign probe learns nothing.
+        if component is None or (user_id is not None and component.user_id != user_id):
+            return False
+        if component.deleted_at is not None:
+            raise _archived(component_id)  # an archived history is frozen so restore brings it all back
+        stage = (yield sa.select(c.c.stage).where(c.c.component_id == component_id, c.c.version == version)).scalar()
+        if stage is None or stage == DELETED_CONFIG_STAGE:
+            return False
+        if stage == "published":
+            raise ComponentDraftRequiredError(
+                f"Cannot delete published config {component_id} v{version}; only drafts are deletable"
+            )
+        if component.current_version == version:
+            raise ValueError(f"Cannot delete current config {component_id} v{version}")
+        visible = (
+            yield sa.select(sa.func.count()).select_from(c).where(c.c.component_id == component_id, _visible(ctx))
+        ).scalar_one()
+        if visible <= 1:
+            raise ComponentLastConfigError(f"Cannot delete the last visible config of {component_id}")
+        # Only an ACTIVE parent holds a pin; the release must be proven (parent archived or its
+        # version tombstoned), never assumed from a missing row.
+        parent = sa.select(t.c.component_id).where(
+            t.c.component_id == links_table.c.parent_component_id, t.c.deleted_at.is_not(None)
+        )
+        parent_version = sa.select(c.c.version).where(
+            c.c.component_id == links_table.c.parent_component_id,
+            c.c.version == links_table.c.parent_version,
+            c.c.stage == DELETED_CONFIG_STAGE,
+        )
+        pinned = (
+            yield sa.select(links_table.c.parent_component_id).where(
+                links_table.c.child_component_id == component_id,
+                links_table.c.child_version == version,
+                ~parent.exists(),
+                ~parent_version.exists(),
+            )
+        ).fetchall()
+        if pinned:
+            parents = sorted({str(r.parent_component_id) for r in pinned})
+            raise ComponentDependencyError(f"Cannot delete {component_id} v{version}: pinned by {', '.join(parents)}")
+        # Tombstone: the row keeps its number; its label is freed.
+        yield sa.update(c).where(c.c.component_id == component_id, c.c.version == version).values(
+            stage=DELETED_CONFIG_STAGE, label=None, updated_at=int(time.time())
+        )
+        yield sa.delete(links_table).where(
+            links_table.c.parent_component_id == component_id, links_table.c.parent_version == version
+        )
+        return True
+
+    @operation(writes=False)
     def list_configs(
         self, component_id: str, include_config: bool = False, include_deleted: bool = False
-    ) -> list[dict[str, Any]]:
-        return self._run(list_configs(self._ctx, component_id=component_id, include_config=include_config,
-                                      include_deleted=include_deleted))
+    ) -> Steps[list[dict[str, Any]]]:
+        ctx = self._ctx
+        if (yield from _live_component_row(ctx, component_id)) is None:
+            return []
+        c = ctx.tables.component_configs
+        columns = list(c.c) if include_config else [
+            c.c.component_id, c.c.version, c.c.label, c.c.stage, c.c.notes, c.c.created_at, c.c.updated_at
+        ]
+        stmt = sa.select(*columns).where(c.c.component_id == component_id)
+        if not include_deleted:
+            stmt = stmt.where(_visible(ctx))
+        return [as_dict(r) for r in (yield stmt.order_by(c.c.version.desc())).fetchall()]
 
+    @operation(writes=True)
     def set_current_version(
         self,
         component_id: str,
         version: int,
         expected_current_version: int | None = None,
         user_id: str | None = None,
-    ) -> bool:
-        return self._run(set_current_version(self._ctx, component_id=component_id, version=version,
-                                             expected_current_version=expected_current_version, user_id=user_id))
+    ) -> Steps[bool]:
+        ctx = self._ctx
+        t, c = ctx.tables.components, ctx.tables.component_configs
+        component = yield from _lock_component(ctx, component_id)
+        if component is None or component.deleted_at is not None:
+            return False
+        if user_id is not None and component.user_id != user_id:
+            return False  # a foreign or shared row answers like a missing one
+        stage = (yield sa.select(c.c.stage).where(c.c.component_id == component_id, c.c.version == version)).scalar()
+        if stage is None:
+            return False
+        if stage != "published":
+            raise ValueError(
+                f"Cannot set draft config {component_id} v{version} as current. Only published configs can be current."
+            )
+        if expected_current_version is not None and not current_version_matches(
+            component.current_version, expected_current_version
+        ):
+            raise ComponentVersionConflictError(
+                f"Component {component_id} current version is {component.current_version}, "
+                f"expected {expected_current_version}"
+            )
+        archived = yield from _archived_pinned_children(ctx, component_id, version)
+        if archived:
+            raise ComponentDependencyError(
+                f"Cannot make {component_id} v{version} current: pinned child(ren) {', '.join(archived)} are archived. "
+                "Restore them first."
+            )
+        yield sa.update(t).where(t.c.component_id == component_id).values(
+            current_version=version, updated_at=int(time.time())
+        )
+        return True
 
-    def get_links(self, component_id: str, version: int, link_kind: str | None = None) -> list[dict[str, Any]]:
-        return self._run(get_links(self._ctx, component_id=component_id, version=version, link_kind=link_kind))
+    @operation(writes=False)
+    def get_links(self, component_id: str, version: int, link_kind: str | None = None) -> Steps[list[dict[str, Any]]]:
+        ctx = self._ctx
+        links_table = ctx.tables.component_links
+        stmt = sa.select(links_table).where(
+            links_table.c.parent_component_id == component_id, links_table.c.parent_version == version
+        )
+        if link_kind is not None:
+            stmt = stmt.where(links_table.c.link_kind == link_kind)
+        stmt = stmt.order_by(links_table.c.position, links_table.c.link_kind, links_table.c.link_key)
+        return [as_dict(r) for r in (yield stmt).fetchall()]
 
+    @operation(writes=False)
     def get_dependents(
         self,
         component_id: str,
         version: int | None = None,
         active_parents_only: bool = False,
         parent_user_id: str | None = None,
-    ) -> list[dict[str, Any]]:
-        # parent_user_id is agno PostgresDb's extra (not in BaseDb): count only parents that user
-        # owns, plus unowned ones.
-        return self._run(get_dependents(self._ctx, component_id=component_id, version=version,
-                                        active_parents_only=active_parents_only, parent_user_id=parent_user_id))
+    ) -> Steps[list[dict[str, Any]]]:
+        ctx = self._ctx
+        stmt = _dependents_query(
+            ctx, component_id, version=version, active_parents_only=active_parents_only, parent_user_id=parent_user_id
+        )
+        return [as_dict(r) for r in (yield stmt).fetchall()]
 
+    @operation(writes=False)
     def load_component_graph(
         self, component_id: str, version: int | None = None, label: str | None = None
-    ) -> dict[str, Any] | None:
-        return self._run(load_component_graph(self._ctx, component_id=component_id, version=version, label=label))
+    ) -> Steps[dict[str, Any] | None]:
+        ctx = self._ctx
+        graph = _Graph()
+        yield from _read_components(ctx, graph, {component_id})
+        top = graph.components[component_id]
+        if top is None:
+            return None
+        if version is None and label is not None:
+            row = yield from _config_row(
+                ctx, component_id, version=None, label=label, current_version=None, include_deleted=False
+            )
+            version = None if row is None else row.version
+        elif version is None:
+            version = top["current_version"]
+        if version is None:
+            return None
+        # Breadth-first over distinct (component, version) pairs: a few queries per level, and a
+        # cycle in the stored links ends the walk because no pair is read twice.
+        frontier: set[tuple[str, int]] = {(component_id, version)}
+        for _ in range(MAX_GRAPH_DEPTH):
+            if not frontier:
+                break
+            yield from _read_versions(ctx, graph, frontier)
+            links = [link for pair in frontier for link in graph.links[pair] if graph.configs[pair] is not None]
+            yield from _read_components(ctx, graph, {link["child_component_id"] for link in links})
+            frontier = set()
+            for link in links:
+                child_id, child_version = link["child_component_id"], graph.child_version(link)
+                if child_version is None or graph.components.get(child_id) is None:
+                    continue
+                if (child_id, child_version) not in graph.configs:
+                    frontier.add((child_id, child_version))
+        return graph.build(component_id, version, frozenset(), MAX_GRAPH_DEPTH)

@@ -13,15 +13,15 @@ without an owner is not any user's). On top of it:
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from agno.db.schemas.evals import EvalFilterType, EvalRunRecord, EvalType
 
-from repositories.core.dialect import Ctx
-from repositories.core.operation import Operation, Steps, operation
+from repositories.core.context import Ctx
+from repositories.core.operation import Steps, operation
 from repositories.core.query import as_dict, count_of, ordered, paged
+from repositories.core.repository import Repository
 from repositories.core.values import OwnershipError, checked
 
 # Which column a component filter requires to be set.
@@ -72,138 +72,47 @@ def _one(ctx: Ctx, eval_run_id: str, user_id: str | None) -> sa.Select[Any]:
     return stmt if user_id is None else stmt.where(table.c.user_id == user_id)
 
 
-@operation(writes=True)
-def create_eval_run(ctx: Ctx, *, eval_run: EvalRunRecord) -> Steps[EvalRunRecord]:
-    table = ctx.tables.evals
-    row = checked(table, eval_run_row(eval_run, now=int(time.time())))
-    yield sa.insert(table).values(dict(row))
-    return eval_run
-
-
-@operation(writes=True)
-def delete_eval_run(ctx: Ctx, *, eval_run_id: str) -> Steps[None]:
-    table = ctx.tables.evals
-    yield sa.delete(table).where(table.c.run_id == eval_run_id)
-
-
-@operation(writes=True)
-def delete_eval_runs(ctx: Ctx, *, eval_run_ids: Sequence[str], user_id: str | None) -> Steps[None]:
-    table = ctx.tables.evals
-    ids = list(eval_run_ids)
-    if not ids:
-        return
-    stmt = sa.delete(table).where(table.c.run_id.in_(ids))
-    if user_id is not None:
-        stmt = stmt.where(table.c.user_id == user_id)
-    yield stmt
-
-
-@operation(writes=False)
-def get_eval_run(
-    ctx: Ctx, *, eval_run_id: str, deserialize: bool | None, user_id: str | None
-) -> Steps[EvalRunRecord | dict[str, Any] | None]:
-    row = (yield _one(ctx, eval_run_id, user_id)).first()
-    return None if row is None else _finish(as_dict(row), deserialize)
-
-
-@operation(writes=False)
-def get_eval_runs(
-    ctx: Ctx,
-    *,
-    limit: int | None,
-    page: int | None,
-    sort_by: str | None,
-    sort_order: str | None,
-    agent_id: str | None,
-    team_id: str | None,
-    workflow_id: str | None,
-    model_id: str | None,
-    filter_type: EvalFilterType | str | None,
-    eval_type: Sequence[EvalType | str] | None,
-    deserialize: bool | None,
-    user_id: str | None,
-) -> Steps[list[EvalRunRecord] | tuple[list[dict[str, Any]], int]]:
-    table = ctx.tables.evals
-    stmt = sa.select(table)
-    for column, value in (
-        (table.c.user_id, user_id),
-        (table.c.agent_id, agent_id),
-        (table.c.team_id, team_id),
-        (table.c.workflow_id, workflow_id),
-        (table.c.model_id, model_id),
-    ):
-        if value is not None:
-            stmt = stmt.where(column == value)
-    if eval_type:
-        stmt = stmt.where(table.c.eval_type.in_([_eval_type_value(t) for t in eval_type]))
-    if filter_type is not None:
-        stmt = stmt.where(table.c[_COMPONENT_COLUMNS[_filter_type(filter_type)]].is_not(None))
-    # agno: newest first unless a sort column is named (sort_order alone changes nothing).
-    listing = ordered(stmt, table, sort_by or "created_at", sort_order if sort_by else "desc")
-    listing = paged(listing, limit, page)
-    total = (yield count_of(stmt)).scalar_one()
-    records = [as_dict(r) for r in (yield listing).fetchall()]
-    if not deserialize:
-        return records, total
-    return [EvalRunRecord.model_validate(r) for r in records]
-
-
-@operation(writes=True)
-def rename_eval_run(
-    ctx: Ctx, *, eval_run_id: str, name: str, deserialize: bool | None, user_id: str | None
-) -> Steps[EvalRunRecord | dict[str, Any] | None]:
-    table = ctx.tables.evals
-    checked(table, {"name": name})
-    stmt = sa.update(table).where(table.c.run_id == eval_run_id).values(name=name, updated_at=int(time.time()))
-    if user_id is not None:
-        stmt = stmt.where(table.c.user_id == user_id)
-    yield stmt
-    row = (yield _one(ctx, eval_run_id, user_id)).first()
-    return None if row is None else _finish(as_dict(row), deserialize)
-
-
-@operation(writes=True)
-def update_eval_run_user_id(ctx: Ctx, *, eval_run_id: str, user_id: str) -> Steps[None]:
-    table = ctx.tables.evals
-    if user_id is None:
-        raise ValueError("update_eval_run_user_id needs a user_id")
-    checked(table, {"user_id": user_id})
-    # One conditional UPDATE: stamping and the ownership check cannot interleave with another writer.
-    stamped = (
-        yield sa.update(table)
-        .where(table.c.run_id == eval_run_id)
-        .where(sa.or_(table.c.user_id.is_(None), table.c.user_id == user_id))
-        .values(user_id=user_id)
-    ).rowcount
-    if stamped:
-        return
-    owner = (yield sa.select(table.c.user_id).where(table.c.run_id == eval_run_id)).first()
-    if owner is not None:
-        raise OwnershipError(f"eval run {eval_run_id!r} belongs to another user")
     # A missing run is a no-op, as in agno.
 
 
-class EvalsMethods:
+class EvalRepository(Repository):
     """agno's eval-run methods, each one operation."""
 
-    _ctx: Ctx
+    @operation(writes=True)
+    def create_eval_run(self, eval_run: EvalRunRecord) -> Steps[EvalRunRecord]:
+        ctx = self._ctx
+        table = ctx.tables.evals
+        row = checked(table, eval_run_row(eval_run, now=int(time.time())))
+        yield sa.insert(table).values(dict(row))
+        return eval_run
 
-    _run: Callable[[Operation[Any]], Any]  # SqlDb's executor
+    @operation(writes=True)
+    def delete_eval_run(self, eval_run_id: str) -> Steps[None]:
+        ctx = self._ctx
+        table = ctx.tables.evals
+        yield sa.delete(table).where(table.c.run_id == eval_run_id)
 
-    def create_eval_run(self, eval_run: EvalRunRecord) -> EvalRunRecord | None:
-        return self._run(create_eval_run(self._ctx, eval_run=eval_run))
+    @operation(writes=True)
+    def delete_eval_runs(self, eval_run_ids: list[str], user_id: str | None = None) -> Steps[None]:
+        ctx = self._ctx
+        table = ctx.tables.evals
+        ids = list(eval_run_ids)
+        if not ids:
+            return
+        stmt = sa.delete(table).where(table.c.run_id.in_(ids))
+        if user_id is not None:
+            stmt = stmt.where(table.c.user_id == user_id)
+        yield stmt
 
-    def delete_eval_run(self, eval_run_id: str) -> None:
-        return self._run(delete_eval_run(self._ctx, eval_run_id=eval_run_id))
-
-    def delete_eval_runs(self, eval_run_ids: list[str], user_id: str | None = None) -> None:
-        return self._run(delete_eval_runs(self._ctx, eval_run_ids=eval_run_ids, user_id=user_id))
-
+    @operation(writes=False)
     def get_eval_run(
         self, eval_run_id: str, deserialize: bool | None = True, user_id: str | None = None
-    ) -> EvalRunRecord | dict[str, Any] | None:
-        return self._run(get_eval_run(self._ctx, eval_run_id=eval_run_id, deserialize=deserialize, user_id=user_id))
+    ) -> Steps[EvalRunRecord | dict[str, Any] | None]:
+        ctx = self._ctx
+        row = (yield _one(ctx, eval_run_id, user_id)).first()
+        return None if row is None else _finish(as_dict(row), deserialize)
 
+    @operation(writes=False)
     def get_eval_runs(
         self,
         limit: int | None = None,
@@ -218,18 +127,62 @@ class EvalsMethods:
         eval_type: list[EvalType] | None = None,
         deserialize: bool | None = True,
         user_id: str | None = None,
-    ) -> list[EvalRunRecord] | tuple[list[dict[str, Any]], int]:
-        return self._run(get_eval_runs(
-            self._ctx, limit=limit, page=page, sort_by=sort_by, sort_order=sort_order, agent_id=agent_id,
-            team_id=team_id, workflow_id=workflow_id, model_id=model_id, filter_type=filter_type,
-            eval_type=eval_type, deserialize=deserialize, user_id=user_id,
-        ))
+    ) -> Steps[list[EvalRunRecord] | tuple[list[dict[str, Any]], int]]:
+        ctx = self._ctx
+        table = ctx.tables.evals
+        stmt = sa.select(table)
+        for column, value in (
+            (table.c.user_id, user_id),
+            (table.c.agent_id, agent_id),
+            (table.c.team_id, team_id),
+            (table.c.workflow_id, workflow_id),
+            (table.c.model_id, model_id),
+        ):
+            if value is not None:
+                stmt = stmt.where(column == value)
+        if eval_type:
+            stmt = stmt.where(table.c.eval_type.in_([_eval_type_value(t) for t in eval_type]))
+        if filter_type is not None:
+            stmt = stmt.where(table.c[_COMPONENT_COLUMNS[_filter_type(filter_type)]].is_not(None))
+        # agno: newest first unless a sort column is named (sort_order alone changes nothing).
+        listing = ordered(stmt, table, sort_by or "created_at", sort_order if sort_by else "desc")
+        listing = paged(listing, limit, page)
+        total = (yield count_of(stmt)).scalar_one()
+        records = [as_dict(r) for r in (yield listing).fetchall()]
+        if not deserialize:
+            return records, total
+        return [EvalRunRecord.model_validate(r) for r in records]
 
+    @operation(writes=True)
     def rename_eval_run(
         self, eval_run_id: str, name: str, deserialize: bool | None = True, user_id: str | None = None
-    ) -> EvalRunRecord | dict[str, Any] | None:
-        return self._run(rename_eval_run(self._ctx, eval_run_id=eval_run_id, name=name, deserialize=deserialize,
-                                         user_id=user_id))
+    ) -> Steps[EvalRunRecord | dict[str, Any] | None]:
+        ctx = self._ctx
+        table = ctx.tables.evals
+        checked(table, {"name": name})
+        stmt = sa.update(table).where(table.c.run_id == eval_run_id).values(name=name, updated_at=int(time.time()))
+        if user_id is not None:
+            stmt = stmt.where(table.c.user_id == user_id)
+        yield stmt
+        row = (yield _one(ctx, eval_run_id, user_id)).first()
+        return None if row is None else _finish(as_dict(row), deserialize)
 
-    def update_eval_run_user_id(self, eval_run_id: str, user_id: str) -> None:
-        return self._run(update_eval_run_user_id(self._ctx, eval_run_id=eval_run_id, user_id=user_id))
+    @operation(writes=True)
+    def update_eval_run_user_id(self, eval_run_id: str, user_id: str) -> Steps[None]:
+        ctx = self._ctx
+        table = ctx.tables.evals
+        if user_id is None:
+            raise ValueError("update_eval_run_user_id needs a user_id")
+        checked(table, {"user_id": user_id})
+        # One conditional UPDATE: stamping and the ownership check cannot interleave with another writer.
+        stamped = (
+            yield sa.update(table)
+            .where(table.c.run_id == eval_run_id)
+            .where(sa.or_(table.c.user_id.is_(None), table.c.user_id == user_id))
+            .values(user_id=user_id)
+        ).rowcount
+        if stamped:
+            return
+        owner = (yield sa.select(table.c.user_id).where(table.c.run_id == eval_run_id)).first()
+        if owner is not None:
+            raise OwnershipError(f"eval run {eval_run_id!r} belongs to another user")

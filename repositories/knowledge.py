@@ -19,9 +19,9 @@ from typing import Any
 import sqlalchemy as sa
 from agno.db.schemas.knowledge import KnowledgeRow
 
-from repositories.core.dialect import Ctx, locked, upsert
-from repositories.core.operation import Operation, Steps, operation
+from repositories.core.operation import Steps, operation
 from repositories.core.query import as_dict, count_of, ordered, paged
+from repositories.core.repository import Repository
 from repositories.core.values import checked
 
 # KnowledgeRow fields stored as columns of the same name.
@@ -42,87 +42,31 @@ def _knowledge_row(record: Mapping[str, Any]) -> KnowledgeRow:
     return KnowledgeRow.model_validate(dict(record))
 
 
-@operation(writes=True)
-def delete_knowledge_content(ctx: Ctx, *, id: str, user_id: str | None) -> Steps[None]:
-    table = ctx.tables.knowledge
-    stmt = sa.delete(table).where(table.c.id == id)
-    if user_id is not None:
-        # Only the user's own row: a shared row is not the user's to delete.
-        stmt = stmt.where(table.c.user_id == user_id)
-    yield stmt
-
-
-@operation(writes=False)
-def get_knowledge_content(ctx: Ctx, *, id: str, user_id: str | None) -> Steps[KnowledgeRow | None]:
-    table = ctx.tables.knowledge
-    row = (yield sa.select(table).where(table.c.id == id, _visible_to(table, user_id))).first()
-    return None if row is None else _knowledge_row(as_dict(row))
-
-
-@operation(writes=False)
-def get_knowledge_contents(
-    ctx: Ctx,
-    *,
-    limit: int | None,
-    page: int | None,
-    sort_by: str | None,
-    sort_order: str | None,
-    linked_to: str | None,
-    user_id: str | None,
-) -> Steps[tuple[list[KnowledgeRow], int]]:
-    table = ctx.tables.knowledge
-    stmt = sa.select(table).where(_visible_to(table, user_id))
-    if linked_to is not None:
-        stmt = stmt.where(table.c.linked_to == linked_to)
-    listing = paged(ordered(stmt, table, sort_by, sort_order), limit, page)  # validates before any query
-    total = (yield count_of(stmt)).scalar_one()
-    rows = (yield listing).fetchall()
-    return [_knowledge_row(as_dict(r)) for r in rows], total
-
-
 def _incoming(column: str) -> Callable[[Callable[[str], Any]], Any]:
     return lambda incoming: incoming(column)
 
 
-@operation(writes=True)
-def upsert_knowledge_content(ctx: Ctx, *, knowledge_row: KnowledgeRow) -> Steps[KnowledgeRow]:
-    table = ctx.tables.knowledge
-    given = {field: getattr(knowledge_row, field) for field in _FIELDS}
-    if not given["id"]:
-        raise ValueError("a knowledge row needs an id")
-    for required in ("name", "description"):
-        if given[required] is None:
-            raise ValueError(f"a knowledge row needs a {required}")
-    checked(table, given)
-    # agno's rule: an update writes only the fields that are set, so None never clears a column.
-    update = {column: _incoming(column) for column, value in given.items() if column != "id" and value is not None}
-    owner = knowledge_row.user_id
-    only_if = None
-    if owner is not None:
-        # A scoped write must not overwrite a row it does not own (a shared row included).
-        only_if = lambda incoming: table.c.user_id == incoming("user_id")  # noqa: E731
-    yield upsert(ctx, table, given, key=["id"], update=update, only_if=only_if)
-    if owner is not None:
-        # A locking read sees the latest committed row even under MySQL's REPEATABLE READ snapshot.
-        stored = (yield locked(ctx, sa.select(table.c.user_id).where(table.c.id == given["id"]))).first()
-        if stored is None or stored.user_id != owner:
-            raise ValueError(f"Knowledge content {given['id']} not found")
-    return knowledge_row
-
-
-class KnowledgeMethods:
+class KnowledgeRepository(Repository):
     """agno's knowledge-content methods, each one operation."""
 
-    _ctx: Ctx
+    @operation(writes=True)
+    def delete_knowledge_content(self, id: str, user_id: str | None = None) -> Steps[None]:
+        ctx = self._ctx
+        table = ctx.tables.knowledge
+        stmt = sa.delete(table).where(table.c.id == id)
+        if user_id is not None:
+            # Only the user's own row: a shared row is not the user's to delete.
+            stmt = stmt.where(table.c.user_id == user_id)
+        yield stmt
 
-    _run: Callable[[Operation[Any]], Any]  # SqlDb's executor
+    @operation(writes=False)
+    def get_knowledge_content(self, id: str, user_id: str | None = None) -> Steps[KnowledgeRow | None]:
+        ctx = self._ctx
+        table = ctx.tables.knowledge
+        row = (yield sa.select(table).where(table.c.id == id, _visible_to(table, user_id))).first()
+        return None if row is None else _knowledge_row(as_dict(row))
 
-    def delete_knowledge_content(self, id: str, user_id: str | None = None) -> None:
-        return self._run(delete_knowledge_content(self._ctx, id=id, user_id=user_id))
-
-    def get_knowledge_content(self, id: str, user_id: str | None = None) -> KnowledgeRow | None:
-        return self._run(get_knowledge_content(self._ctx, id=id, user_id=user_id))
-
+    @operation(writes=False)
     def get_knowledge_contents(
         self,
         limit: int | None = None,
@@ -131,9 +75,39 @@ class KnowledgeMethods:
         sort_order: str | None = None,
         linked_to: str | None = None,
         user_id: str | None = None,
-    ) -> tuple[list[KnowledgeRow], int]:
-        return self._run(get_knowledge_contents(self._ctx, limit=limit, page=page, sort_by=sort_by,
-                                                sort_order=sort_order, linked_to=linked_to, user_id=user_id))
+    ) -> Steps[tuple[list[KnowledgeRow], int]]:
+        ctx = self._ctx
+        table = ctx.tables.knowledge
+        stmt = sa.select(table).where(_visible_to(table, user_id))
+        if linked_to is not None:
+            stmt = stmt.where(table.c.linked_to == linked_to)
+        listing = paged(ordered(stmt, table, sort_by, sort_order), limit, page)  # validates before any query
+        total = (yield count_of(stmt)).scalar_one()
+        rows = (yield listing).fetchall()
+        return [_knowledge_row(as_dict(r)) for r in rows], total
 
-    def upsert_knowledge_content(self, knowledge_row: KnowledgeRow) -> KnowledgeRow:
-        return self._run(upsert_knowledge_content(self._ctx, knowledge_row=knowledge_row))
+    @operation(writes=True)
+    def upsert_knowledge_content(self, knowledge_row: KnowledgeRow) -> Steps[KnowledgeRow]:
+        ctx = self._ctx
+        table = ctx.tables.knowledge
+        given = {field: getattr(knowledge_row, field) for field in _FIELDS}
+        if not given["id"]:
+            raise ValueError("a knowledge row needs an id")
+        for required in ("name", "description"):
+            if given[required] is None:
+                raise ValueError(f"a knowledge row needs a {required}")
+        checked(table, given)
+        # agno's rule: an update writes only the fields that are set, so None never clears a column.
+        update = {column: _incoming(column) for column, value in given.items() if column != "id" and value is not None}
+        owner = knowledge_row.user_id
+        only_if = None
+        if owner is not None:
+            # A scoped write must not overwrite a row it does not own (a shared row included).
+            only_if = lambda incoming: table.c.user_id == incoming("user_id")  # noqa: E731
+        yield ctx.dialect.upsert(table, given, key=["id"], update=update, only_if=only_if)
+        if owner is not None:
+            # A locking read sees the latest committed row even under MySQL's REPEATABLE READ snapshot.
+            stored = (yield ctx.dialect.locked(sa.select(table.c.user_id).where(table.c.id == given["id"]))).first()
+            if stored is None or stored.user_id != owner:
+                raise ValueError(f"Knowledge content {given['id']} not found")
+        return knowledge_row

@@ -15,7 +15,7 @@ The storage contract is agno 3.1's PostgresDb (same rows, same return shapes). O
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, Dict, List, Optional, Tuple
 
 import sqlalchemy as sa
@@ -23,9 +23,10 @@ from agno.db.utils import learning_search_patterns
 from sqlalchemy.dialects import mysql
 from sqlalchemy.sql import ColumnElement, Select
 
-from repositories.core.dialect import Ctx, upsert
-from repositories.core.operation import Operation, Steps, operation
+from repositories.core.context import Ctx
+from repositories.core.operation import Steps, operation
 from repositories.core.query import as_dict, count_of, ordered, paged
+from repositories.core.repository import Repository
 from repositories.core.values import OwnershipError
 
 Filters = Mapping[str, Optional[str]]
@@ -72,224 +73,16 @@ def json_as_text(column: sa.Column[Any]) -> ColumnElement[str]:
     return sa.cast(column, sa.Text().with_variant(mysql.CHAR(charset="utf8mb4"), "mysql", "mariadb"))
 
 
-def matches_any(ctx: Ctx, text: ColumnElement[str], patterns: Sequence[str]) -> ColumnElement[bool]:
-    """``text`` matches one of agno's LIKE ``patterns`` (``\\`` escapes), ignoring case, not accents.
-
-    PostgreSQL's ILIKE folds every cased character. SQLite's LIKE folds ASCII only, so there each
-    pattern becomes a GLOB with a ``[xX]`` class per cased character. MySQL's default collations
-    also ignore accents ('e' would match 'é'), so there both sides are lowered and compared under
-    the binary collation.
-    """
-    if ctx.dialect == "sqlite":
-        return sa.or_(*[text.op("GLOB", is_comparison=True)(like_to_glob(p)) for p in patterns])
-    if ctx.dialect == "mysql":
-        folded = sa.func.lower(text).collate("utf8mb4_bin")
-        return sa.or_(*[folded.like(sa.func.lower(p), escape="\\") for p in patterns])
-    return sa.or_(*[text.ilike(p, escape="\\") for p in patterns])
-
-
-def like_to_glob(pattern: str) -> str:
-    """The case-insensitive GLOB equivalent of a LIKE pattern whose escape character is ``\\``."""
-    out: list[str] = []
-    chars = iter(pattern)
-    for char in chars:
-        if char == "\\":
-            out.append(_glob_literal(next(chars, "\\")))
-        elif char == "%":
-            out.append("*")
-        elif char == "_":
-            out.append("?")
-        else:
-            out.append(_glob_literal(char))
-    return "".join(out)
-
-
-def _glob_literal(char: str) -> str:
-    forms = sorted({f for f in (char, char.lower(), char.upper(), char.title(), char.casefold()) if len(f) == 1})
-    if len(forms) > 1:
-        return "[" + "".join(forms) + "]"
-    return f"[{char}]" if char in "*?[" else char
-
-
 # --- single learnings -------------------------------------------------------------------------
-
-
-@operation(writes=False)
-def get_learning(ctx: Ctx, *, learning_type: str, filters: Filters) -> Steps[Optional[Dict[str, Any]]]:
-    _require_text("learning_type", learning_type)
-    table = ctx.tables.learnings
-    stmt = _filtered(ctx, sa.select(table.c.content).where(table.c.learning_type == learning_type), filters)
-    row = (yield _recent_first(ctx, stmt).limit(1)).first()
-    return None if row is None else {"content": row.content}
-
-
-@operation(writes=False)
-def get_learning_by_id(ctx: Ctx, *, id: str) -> Steps[Optional[Dict[str, Any]]]:
-    table = ctx.tables.learnings
-    row = (yield sa.select(table).where(table.c.learning_id == id)).first()
-    return None if row is None else as_dict(row)
-
-
-@operation(writes=True)
-def upsert_learning(
-    ctx: Ctx,
-    *,
-    id: str,
-    learning_type: str,
-    content: Dict[str, Any],
-    metadata: Optional[Dict[str, Any]],
-    user_id: Optional[str],
-    scope: Filters,
-) -> Steps[None]:
-    _require_text("id", id)
-    _require_text("learning_type", learning_type)
-    _require_document("content", content, optional=False)
-    _require_document("metadata", metadata, optional=True)
-    table = ctx.tables.learnings
-    now = int(time.time())
-    row = {
-        "learning_id": id,
-        "learning_type": learning_type,
-        "user_id": user_id,
-        **scope,
-        "content": content,
-        "metadata": metadata,
-        "created_at": now,
-        "updated_at": now,
-    }
-    # As agno: an existing row keeps its identity and creation time; content follows the caller.
-    update = ["content", "metadata", "updated_at"]
-    same_owner = lambda incoming: table.c.user_id.is_not_distinct_from(incoming("user_id"))  # noqa: E731
-    yield upsert(ctx, table, row, key=["learning_id"], update=update, only_if=same_owner)
-    # The guard left a foreign row untouched; say so rather than report a write that did not happen.
-    owner = (yield sa.select(table.c.user_id).where(table.c.learning_id == id)).one()
-    if owner.user_id != user_id:
-        # Name neither owner: the message may reach the caller, who must not learn who owns the id.
-        raise OwnershipError(f"learning {id!r} belongs to another owner; it was left unchanged")
-
-
-@operation(writes=True)
-def update_learning(
-    ctx: Ctx, *, id: str, content: Dict[str, Any], metadata: Optional[Dict[str, Any]]
-) -> Steps[bool]:
-    _require_document("content", content, optional=False)
-    _require_document("metadata", metadata, optional=True)
-    table = ctx.tables.learnings
-    stmt = (
-        sa.update(table)
-        .where(table.c.learning_id == id)
-        .values(content=content, metadata=metadata, updated_at=int(time.time()))
-    )
-    return bool((yield stmt).rowcount)
-
-
-@operation(writes=True)
-def delete_learning(ctx: Ctx, *, id: str) -> Steps[bool]:
-    table = ctx.tables.learnings
-    return bool((yield sa.delete(table).where(table.c.learning_id == id)).rowcount)
-
-
-@operation(writes=True)
-def delete_user_learnings(ctx: Ctx, *, user_id: str, learning_type: Optional[str]) -> Steps[int]:
-    # None would otherwise be a filter that matches nothing, hiding the caller's mistake.
-    if not isinstance(user_id, str):
-        raise ValueError(f"user_id must be a string, got {user_id!r}")
-    table = ctx.tables.learnings
-    stmt = sa.delete(table).where(table.c.user_id == user_id)
-    if learning_type is not None:
-        stmt = stmt.where(table.c.learning_type == learning_type)
-    return int((yield stmt).rowcount or 0)
 
 
 # --- lists ------------------------------------------------------------------------------------
 
 
-@operation(writes=False)
-def get_learnings(ctx: Ctx, *, filters: Filters, limit: Optional[int]) -> Steps[List[Dict[str, Any]]]:
-    table = ctx.tables.learnings
-    stmt = paged(_recent_first(ctx, _filtered(ctx, sa.select(table), filters)), limit, None)
-    return [as_dict(r) for r in (yield stmt).fetchall()]
-
-
-@operation(writes=False)
-def search_learnings(ctx: Ctx, *, query: str, filters: Filters, limit: Optional[int]) -> Steps[List[Dict[str, Any]]]:
-    if not isinstance(query, str):
-        raise ValueError(f"query must be a string, got {type(query).__name__}")
-    table = ctx.tables.learnings
-    patterns = learning_search_patterns(query)  # agno's: separators cross, "%" and backslash are literal
-    stmt = paged(_recent_first(ctx, _filtered(ctx, sa.select(table), filters)), limit, None)
-    if not patterns:
-        return []  # nothing but wildcards and whitespace: agno matches nothing
-    stmt = stmt.where(matches_any(ctx, json_as_text(table.c.content), patterns))
-    return [as_dict(r) for r in (yield stmt).fetchall()]
-
-
-@operation(writes=False)
-def list_learnings(
-    ctx: Ctx,
-    *,
-    filters: Filters,
-    user_id: Optional[str],
-    include_global: bool,
-    limit: int,
-    page: int,
-    sort_by: Optional[str],
-    sort_order: Optional[str],
-) -> Steps[Tuple[List[Dict[str, Any]], int]]:
-    table = ctx.tables.learnings
-    stmt = _filtered(ctx, sa.select(table), filters)
-    if user_id is not None:
-        owned = table.c.user_id == user_id
-        stmt = stmt.where(sa.or_(owned, table.c.user_id.is_(None)) if include_global else owned)
-    # AgentOS documents that an unrecognised sort field falls back to the default order.
-    sort_column = sort_by if sort_by is not None and sort_by in table.c else "updated_at"
-    page_stmt = paged(ordered(stmt, table, sort_column, sort_order or "desc"), limit, page)
-    total = (yield count_of(stmt)).scalar_one()
-    rows = (yield page_stmt).fetchall()
-    return [as_dict(r) for r in rows], int(total)
-
-
-@operation(writes=False)
-def get_learnings_user_stats(
-    ctx: Ctx,
-    *,
-    learning_type: Optional[str],
-    limit: Optional[int],
-    page: Optional[int],
-    user_id: Optional[str],
-    sort_by: Optional[str],
-    sort_order: Optional[str],
-) -> Steps[Tuple[List[Dict[str, Any]], int]]:
-    table = ctx.tables.learnings
-    sort_key = sort_by or _USER_STATS_SORTS[0]
-    if sort_key not in _USER_STATS_SORTS:
-        raise ValueError(f"cannot sort learning users by {sort_by!r}; use one of {', '.join(_USER_STATS_SORTS)}")
-    if sort_order not in (None, "asc", "desc"):
-        raise ValueError(f"sort_order must be 'asc' or 'desc', got {sort_order!r}")
-    # A row never updated counts from its creation (agno's convention for updated_at).
-    touched = sa.func.coalesce(table.c.updated_at, table.c.created_at)
-    last_updated = sa.func.max(touched).label("last_learning_updated_at")
-    stmt = sa.select(table.c.user_id, last_updated)
-    if learning_type is not None:
-        stmt = stmt.where(table.c.learning_type == learning_type)
-    stmt = stmt.where(table.c.user_id == user_id if user_id is not None else table.c.user_id.is_not(None))
-    stmt = stmt.group_by(table.c.user_id)
-
-    total = (yield count_of(stmt)).scalar_one()
-    direction = (lambda c: c.asc()) if sort_order == "asc" else (lambda c: c.desc())
-    keys = [last_updated, table.c.user_id] if sort_key == "last_learning_updated_at" else [table.c.user_id]
-    rows = (yield paged(stmt.order_by(*[direction(k) for k in keys]), limit, page)).fetchall()
-    stats = [{"user_id": r.user_id, "last_learning_updated_at": r.last_learning_updated_at} for r in rows]
-    return stats, int(total)
-
-
-class LearningsMethods:
+class LearningRepository(Repository):
     """agno's learning methods, each one operation."""
 
-    _ctx: Ctx
-
-    _run: Callable[[Operation[Any]], Any]  # SqlDb's executor
-
+    @operation(writes=False)
     def get_learning(
         self,
         learning_type: str,
@@ -300,11 +93,17 @@ class LearningsMethods:
         namespace: Optional[str] = None,
         entity_id: Optional[str] = None,
         entity_type: Optional[str] = None,
-    ) -> Optional[Dict[str, Any]]:
+    ) -> Steps[Optional[Dict[str, Any]]]:
         filters = {"user_id": user_id, "agent_id": agent_id, "team_id": team_id, "session_id": session_id,
                    "namespace": namespace, "entity_id": entity_id, "entity_type": entity_type}
-        return self._run(get_learning(self._ctx, learning_type=learning_type, filters=filters))
+        ctx = self._ctx
+        _require_text("learning_type", learning_type)
+        table = ctx.tables.learnings
+        stmt = _filtered(ctx, sa.select(table.c.content).where(table.c.learning_type == learning_type), filters)
+        row = (yield _recent_first(ctx, stmt).limit(1)).first()
+        return None if row is None else {"content": row.content}
 
+    @operation(writes=True)
     def upsert_learning(
         self,
         id: str,
@@ -318,15 +117,43 @@ class LearningsMethods:
         entity_id: Optional[str] = None,
         entity_type: Optional[str] = None,
         metadata: Optional[Dict[str, Any]] = None,
-    ) -> None:
+    ) -> Steps[None]:
         scope = {"agent_id": agent_id, "team_id": team_id, "session_id": session_id, "namespace": namespace,
                  "entity_id": entity_id, "entity_type": entity_type}
-        return self._run(upsert_learning(self._ctx, id=id, learning_type=learning_type, content=content,
-                                         metadata=metadata, user_id=user_id, scope=scope))
+        ctx = self._ctx
+        _require_text("id", id)
+        _require_text("learning_type", learning_type)
+        _require_document("content", content, optional=False)
+        _require_document("metadata", metadata, optional=True)
+        table = ctx.tables.learnings
+        now = int(time.time())
+        row = {
+            "learning_id": id,
+            "learning_type": learning_type,
+            "user_id": user_id,
+            **scope,
+            "content": content,
+            "metadata": metadata,
+            "created_at": now,
+            "updated_at": now,
+        }
+        # As agno: an existing row keeps its identity and creation time; content follows the caller.
+        update = ["content", "metadata", "updated_at"]
+        same_owner = lambda incoming: table.c.user_id.is_not_distinct_from(incoming("user_id"))  # noqa: E731
+        yield ctx.dialect.upsert(table, row, key=["learning_id"], update=update, only_if=same_owner)
+        # The guard left a foreign row untouched; say so rather than report a write that did not happen.
+        owner = (yield sa.select(table.c.user_id).where(table.c.learning_id == id)).one()
+        if owner.user_id != user_id:
+            # Name neither owner: the message may reach the caller, who must not learn who owns the id.
+            raise OwnershipError(f"learning {id!r} belongs to another owner; it was left unchanged")
 
-    def delete_learning(self, id: str) -> bool:
-        return self._run(delete_learning(self._ctx, id=id))
+    @operation(writes=True)
+    def delete_learning(self, id: str) -> Steps[bool]:
+        ctx = self._ctx
+        table = ctx.tables.learnings
+        return bool((yield sa.delete(table).where(table.c.learning_id == id)).rowcount)
 
+    @operation(writes=False)
     def get_learnings(
         self,
         learning_type: Optional[str] = None,
@@ -338,18 +165,40 @@ class LearningsMethods:
         entity_id: Optional[str] = None,
         entity_type: Optional[str] = None,
         limit: Optional[int] = None,
-    ) -> List[Dict[str, Any]]:
+    ) -> Steps[List[Dict[str, Any]]]:
         filters = {"learning_type": learning_type, "user_id": user_id, "agent_id": agent_id, "team_id": team_id,
                    "session_id": session_id, "namespace": namespace, "entity_id": entity_id,
                    "entity_type": entity_type}
-        return self._run(get_learnings(self._ctx, filters=filters, limit=limit))
+        ctx = self._ctx
+        table = ctx.tables.learnings
+        stmt = paged(_recent_first(ctx, _filtered(ctx, sa.select(table), filters)), limit, None)
+        return [as_dict(r) for r in (yield stmt).fetchall()]
 
-    def update_learning(self, id: str, content: Dict[str, Any], metadata: Optional[Dict[str, Any]] = None) -> bool:
-        return self._run(update_learning(self._ctx, id=id, content=content, metadata=metadata))
+    @operation(writes=True)
+    def update_learning(self, id: str, content: Dict[str, Any], metadata: Optional[Dict[str, Any]] = None) -> Steps[bool]:
+        ctx = self._ctx
+        _require_document("content", content, optional=False)
+        _require_document("metadata", metadata, optional=True)
+        table = ctx.tables.learnings
+        stmt = (
+            sa.update(table)
+            .where(table.c.learning_id == id)
+            .values(content=content, metadata=metadata, updated_at=int(time.time()))
+        )
+        return bool((yield stmt).rowcount)
 
-    def delete_user_learnings(self, user_id: str, learning_type: Optional[str] = None) -> int:
-        return self._run(delete_user_learnings(self._ctx, user_id=user_id, learning_type=learning_type))
+    @operation(writes=True)
+    def delete_user_learnings(self, user_id: str, learning_type: Optional[str] = None) -> Steps[int]:
+        ctx = self._ctx
+        if not isinstance(user_id, str):
+            raise ValueError(f"user_id must be a string, got {user_id!r}")
+        table = ctx.tables.learnings
+        stmt = sa.delete(table).where(table.c.user_id == user_id)
+        if learning_type is not None:
+            stmt = stmt.where(table.c.learning_type == learning_type)
+        return int((yield stmt).rowcount or 0)
 
+    @operation(writes=False)
     def search_learnings(
         self,
         query: str,
@@ -363,15 +212,29 @@ class LearningsMethods:
         entity_id: Optional[str] = None,
         entity_type: Optional[str] = None,
         limit: Optional[int] = None,
-    ) -> List[Dict[str, Any]]:
+    ) -> Steps[List[Dict[str, Any]]]:
         filters = {"learning_type": learning_type, "user_id": user_id, "agent_id": agent_id, "team_id": team_id,
                    "workflow_id": workflow_id, "session_id": session_id, "namespace": namespace,
                    "entity_id": entity_id, "entity_type": entity_type}
-        return self._run(search_learnings(self._ctx, query=query, filters=filters, limit=limit))
+        ctx = self._ctx
+        if not isinstance(query, str):
+            raise ValueError(f"query must be a string, got {type(query).__name__}")
+        table = ctx.tables.learnings
+        patterns = learning_search_patterns(query)  # agno's: separators cross, "%" and backslash are literal
+        stmt = paged(_recent_first(ctx, _filtered(ctx, sa.select(table), filters)), limit, None)
+        if not patterns:
+            return []  # nothing but wildcards and whitespace: agno matches nothing
+        stmt = stmt.where(ctx.dialect.matches_any(json_as_text(table.c.content), patterns))
+        return [as_dict(r) for r in (yield stmt).fetchall()]
 
-    def get_learning_by_id(self, id: str) -> Optional[Dict[str, Any]]:
-        return self._run(get_learning_by_id(self._ctx, id=id))
+    @operation(writes=False)
+    def get_learning_by_id(self, id: str) -> Steps[Optional[Dict[str, Any]]]:
+        ctx = self._ctx
+        table = ctx.tables.learnings
+        row = (yield sa.select(table).where(table.c.learning_id == id)).first()
+        return None if row is None else as_dict(row)
 
+    @operation(writes=False)
     def list_learnings(
         self,
         learning_type: Optional[str] = None,
@@ -387,13 +250,24 @@ class LearningsMethods:
         page: int = 1,
         sort_by: Optional[str] = None,
         sort_order: Optional[str] = None,
-    ) -> Tuple[List[Dict[str, Any]], int]:
+    ) -> Steps[Tuple[List[Dict[str, Any]], int]]:
         filters = {"learning_type": learning_type, "agent_id": agent_id, "team_id": team_id,
                    "session_id": session_id, "namespace": namespace, "entity_id": entity_id,
                    "entity_type": entity_type}
-        return self._run(list_learnings(self._ctx, filters=filters, user_id=user_id, include_global=include_global,
-                                        limit=limit, page=page, sort_by=sort_by, sort_order=sort_order))
+        ctx = self._ctx
+        table = ctx.tables.learnings
+        stmt = _filtered(ctx, sa.select(table), filters)
+        if user_id is not None:
+            owned = table.c.user_id == user_id
+            stmt = stmt.where(sa.or_(owned, table.c.user_id.is_(None)) if include_global else owned)
+        # AgentOS documents that an unrecognised sort field falls back to the default order.
+        sort_column = sort_by if sort_by is not None and sort_by in table.c else "updated_at"
+        page_stmt = paged(ordered(stmt, table, sort_column, sort_order or "desc"), limit, page)
+        total = (yield count_of(stmt)).scalar_one()
+        rows = (yield page_stmt).fetchall()
+        return [as_dict(r) for r in rows], int(total)
 
+    @operation(writes=False)
     def get_learnings_user_stats(
         self,
         learning_type: Optional[str] = None,
@@ -402,6 +276,26 @@ class LearningsMethods:
         user_id: Optional[str] = None,
         sort_by: Optional[str] = None,
         sort_order: Optional[str] = None,
-    ) -> Tuple[List[Dict[str, Any]], int]:
-        return self._run(get_learnings_user_stats(self._ctx, learning_type=learning_type, limit=limit, page=page,
-                                                  user_id=user_id, sort_by=sort_by, sort_order=sort_order))
+    ) -> Steps[Tuple[List[Dict[str, Any]], int]]:
+        ctx = self._ctx
+        table = ctx.tables.learnings
+        sort_key = sort_by or _USER_STATS_SORTS[0]
+        if sort_key not in _USER_STATS_SORTS:
+            raise ValueError(f"cannot sort learning users by {sort_by!r}; use one of {', '.join(_USER_STATS_SORTS)}")
+        if sort_order not in (None, "asc", "desc"):
+            raise ValueError(f"sort_order must be 'asc' or 'desc', got {sort_order!r}")
+        # A row never updated counts from its creation (agno's convention for updated_at).
+        touched = sa.func.coalesce(table.c.updated_at, table.c.created_at)
+        last_updated = sa.func.max(touched).label("last_learning_updated_at")
+        stmt = sa.select(table.c.user_id, last_updated)
+        if learning_type is not None:
+            stmt = stmt.where(table.c.learning_type == learning_type)
+        stmt = stmt.where(table.c.user_id == user_id if user_id is not None else table.c.user_id.is_not(None))
+        stmt = stmt.group_by(table.c.user_id)
+
+        total = (yield count_of(stmt)).scalar_one()
+        direction = (lambda c: c.asc()) if sort_order == "asc" else (lambda c: c.desc())
+        keys = [last_updated, table.c.user_id] if sort_key == "last_learning_updated_at" else [table.c.user_id]
+        rows = (yield paged(stmt.order_by(*[direction(k) for k in keys]), limit, page)).fetchall()
+        stats = [{"user_id": r.user_id, "last_learning_updated_at": r.last_learning_updated_at} for r in rows]
+        return stats, int(total)

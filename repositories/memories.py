@@ -12,7 +12,7 @@ The storage contract is agno 3.1's (``agno.db.schemas.memory.UserMemory`` in and
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 from uuid import uuid4
 
@@ -21,10 +21,11 @@ from agno.db.schemas.memory import UserMemory
 from agno.utils.string import sanitize_postgres_string
 
 from agno_models.types import ID_LENGTH
-from repositories.core.dialect import Ctx, json_array_contains
-from repositories.core.operation import Bound, Operation, Steps, operation
+from repositories.core.context import Ctx
+from repositories.core.operation import Bound, Steps, operation
 from repositories.core.owned import owned_upsert
 from repositories.core.query import as_dict, count_of, ordered, page_params, page_shape, paged, with_page
+from repositories.core.repository import Repository
 
 # --- rows -------------------------------------------------------------------------------------
 
@@ -96,42 +97,10 @@ def _upsert_rows(ctx: Ctx, rows: list[dict[str, Any]], *, touch: int | None) -> 
 # --- distinct topics --------------------------------------------------------------------------
 
 
-def topic_elements(ctx: Ctx, table: sa.Table) -> tuple[sa.ColumnElement[Any], sa.FromClause]:
-    """(one topic, the FROM that yields one row per topic of each memory) in the dialect's SQL.
-
-    Only JSON arrays are expanded; a NULL or scalar ``topics`` yields no rows.
-    """
-    if ctx.dialect == "postgresql":
-        # A set-returning function in the select list runs after WHERE, so scalars never reach it.
-        return sa.func.jsonb_array_elements_text(table.c.topics), table
-    if ctx.dialect == "mysql":
-        # MariaDB 10.6+ / MySQL 8: JSON_TABLE may read columns of the tables joined before it. A
-        # binary collation keeps "Food" and "food" apart, as PostgreSQL, SQLite and Python do.
-        spec = sa.literal_column("'$[*]' COLUMNS (topic LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin PATH '$')")
-        elements = sa.func.JSON_TABLE(table.c.topics, spec).table_valued("topic").alias("topic_elements")
-        return elements.c.topic, table.join(elements, sa.true())
-    elements = sa.func.json_each(table.c.topics).table_valued("value").alias("topic_elements")
-    return elements.c.value, table.join(elements, sa.true())
-
-
-def _is_json_array(ctx: Ctx, column: sa.Column[Any]) -> sa.ColumnElement[bool]:
-    if ctx.dialect == "postgresql":
-        return sa.func.jsonb_typeof(column) == "array"
-    if ctx.dialect == "mysql":
-        return sa.func.JSON_TYPE(column) == "ARRAY"
-    return sa.func.json_type(column) == "array"
-
-
 # --- operations -------------------------------------------------------------------------------
 
 
-@operation(writes=True)
-def clear_memories(ctx: Ctx) -> Steps[None]:
-    yield sa.delete(ctx.tables.memories)
-
-
-@operation(writes=True)
-def delete_user_memories(ctx: Ctx, *, memory_ids: Sequence[str], user_id: str | None) -> Steps[None]:
+def _delete_user_memories(ctx: Ctx, *, memory_ids: Sequence[str], user_id: str | None) -> Steps[None]:
     table = ctx.tables.memories
     if isinstance(memory_ids, str):
         raise ValueError("memory_ids must be a list of ids, not a single string")
@@ -144,31 +113,6 @@ def delete_user_memories(ctx: Ctx, *, memory_ids: Sequence[str], user_id: str | 
     yield stmt
 
 
-@operation(writes=False)
-def get_all_memory_topics(ctx: Ctx, *, user_id: str | None) -> Steps[list[str]]:
-    table = ctx.tables.memories
-    topic, source = topic_elements(ctx, table)
-    inner = sa.select(topic.label("topic")).select_from(source).where(table.c.topics.is_not(None))
-    inner = inner.where(_is_json_array(ctx, table.c.topics))
-    if user_id is not None:
-        inner = inner.where(table.c.user_id == user_id)
-    # DISTINCT outside, so PostgreSQL's set-returning function is expanded before deduplication.
-    topics = inner.subquery()
-    stmt = sa.select(topics.c.topic).where(topics.c.topic.is_not(None)).distinct()
-    # agno returns list(set(...)), in no particular order; a sorted list is one such order.
-    return sorted((yield stmt).scalars().all())
-
-
-@operation(writes=False)
-def get_user_memory(ctx: Ctx, *, memory_id: str, deserialize: bool | None, user_id: str | None) -> Steps[Any]:
-    table = ctx.tables.memories
-    stmt = sa.select(table).where(table.c.memory_id == memory_id)
-    if user_id is not None:
-        stmt = stmt.where(table.c.user_id == user_id)
-    row = (yield stmt).first()
-    return None if row is None else _finish(as_dict(row), deserialize)
-
-
 def _contains_pattern(text: str | None) -> str | None:
     """A LIKE pattern (escape character "/") matching ``text`` literally anywhere."""
     if text is None:
@@ -176,148 +120,50 @@ def _contains_pattern(text: str | None) -> str | None:
     return "%" + text.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
 
 
-@operation(writes=False)
-def get_user_memories(
-    ctx: Ctx,
-    *,
-    user_id: str | None,
-    agent_id: str | None,
-    team_id: str | None,
-    topics: Sequence[str] | None,
-    search_content: str | None,
-    limit: int | None,
-    page: int | None,
-    sort_by: str | None,
-    sort_order: str | None,
-    deserialize: bool | None,
-) -> Steps[Any]:
-    table = ctx.tables.memories
-    _check_topics(topics, what="the topics filter")
-    paging = page_params(limit, page)  # validates before any query
-    owners = tuple(value is not None for value in (user_id, agent_id, team_id))
-    topic_count = len(topics) if topics else 0
-    searched = search_content is not None
-
-    def build_filtered() -> sa.Select[Any]:
-        stmt = sa.select(table)
-        for column, present in zip((table.c.user_id, table.c.agent_id, table.c.team_id), owners, strict=True):
-            if present:
-                stmt = stmt.where(column == sa.bindparam(column.name))
-        if topic_count:
-            # A memory matches when it has any of the topics (an empty list filters nothing, as in agno).
-            stmt = stmt.where(sa.or_(*[
-                json_array_contains(ctx, table.c.topics, sa.bindparam(f"topic_{i}", type_=sa.String))
-                for i in range(topic_count)
-            ]))
-        if searched:
-            # agno searches the stored JSON text of the memory, case-insensitively.
-            pattern = sa.bindparam("search_pattern", type_=sa.String)
-            stmt = stmt.where(sa.cast(table.c.memory, sa.Text).ilike(pattern, escape="/"))
-        return stmt
-
-    filtered = ctx.shape(("memories.list", owners, topic_count, searched), build_filtered)
-    listed = ctx.shape(("memories.page", owners, topic_count, searched, sort_by, sort_order, page_shape(limit, page)),
-                       lambda: with_page(ordered(filtered, table, sort_by, sort_order), limit, page))
-    params: dict[str, Any] = {"user_id": user_id, "agent_id": agent_id, "team_id": team_id,
-                              "search_pattern": _contains_pattern(search_content), **paging}
-    params.update({f"topic_{i}": t for i, t in enumerate(topics or ())})
-    records = [as_dict(r) for r in (yield Bound(listed, params)).fetchall()]
-    if deserialize:
-        return [UserMemory.from_dict(r) for r in records]  # agno returns no count here: none is taken
-    counted = ctx.shape(("memories.count", owners, topic_count, searched), lambda: count_of(filtered))
-    total = (yield Bound(counted, params)).scalar_one()
-    return records, total
-
-
-@operation(writes=False)
-def get_user_memory_stats(
-    ctx: Ctx, *, limit: int | None, page: int | None, user_id: str | None
-) -> Steps[tuple[list[dict[str, Any]], int]]:
-    table = ctx.tables.memories
-    last_updated = sa.func.max(table.c.updated_at)
-    stmt = sa.select(
-        table.c.user_id,
-        sa.func.count(table.c.memory_id).label("total_memories"),
-        last_updated.label("last_memory_updated_at"),
-    )
-    stmt = stmt.where(table.c.user_id == user_id if user_id is not None else table.c.user_id.is_not(None))
-    stmt = stmt.group_by(table.c.user_id)
-    # Most recently updated first (never-updated users last on every dialect); user_id breaks ties
-    # so pages never overlap.
-    ordered_stmt = stmt.order_by(last_updated.is_(None), last_updated.desc(), table.c.user_id.asc())
-    page_stmt = paged(ordered_stmt, limit, page)
-    total = (yield count_of(stmt)).scalar_one()
-    rows = (yield page_stmt).fetchall()
-    stats = [
-        {
-            "user_id": r.user_id,
-            "total_memories": int(r.total_memories),
-            "last_memory_updated_at": int(r.last_memory_updated_at) if r.last_memory_updated_at is not None else None,
-        }
-        for r in rows
-    ]
-    return stats, total
-
-
-@operation(writes=True)
-def upsert_user_memory(ctx: Ctx, *, memory: UserMemory, deserialize: bool | None) -> Steps[Any]:
-    now = int(time.time())
-    # A new memory's updated_at is its own, else its creation time (agno's PostgresDb).
-    row = memory_row(memory)
-    if row["updated_at"] is None:
-        row["updated_at"] = row["created_at"]
-    stored = yield from _upsert_rows(ctx, [row], touch=now)
-    record = stored.get(row["memory_id"])
-    if record is None:
-        return None  # the memory belongs to another user: left untouched
-    return _finish(record, deserialize)
-
-
-@operation(writes=True)
-def upsert_memories(
-    ctx: Ctx, *, memories: Sequence[UserMemory], deserialize: bool | None, preserve_updated_at: bool
-) -> Steps[list[Any]]:
-    if isinstance(memories, UserMemory):
-        raise ValueError("upsert_memories takes a list of memories; use upsert_user_memory for one")
-    now = int(time.time())
-    # preserve_updated_at keeps the object's updated_at even when it is None (agno does the same).
-    rows = [memory_row(m) for m in memories]
-    if not preserve_updated_at:
-        for row in rows:
-            row["updated_at"] = now
-    if len({r["memory_id"] for r in rows}) != len(rows):
-        raise ValueError("upsert_memories got the same memory_id more than once")
-    if not rows:
-        return []
-    stored = yield from _upsert_rows(ctx, rows, touch=None)
-    # In the caller's order; memories of other users are left out.
-    return [_finish(stored[r["memory_id"]], deserialize) for r in rows if r["memory_id"] in stored]
-
-
-class MemoriesMethods:
+class MemoryRepository(Repository):
     """agno's user-memory methods, each one operation."""
 
-    _ctx: Ctx
+    @operation(writes=True)
+    def clear_memories(self) -> Steps[None]:
+        ctx = self._ctx
+        yield sa.delete(ctx.tables.memories)
 
-    _run: Callable[[Operation[Any]], Any]  # SqlDb's executor
+    @operation(writes=True)
+    def delete_user_memory(self, memory_id: str, user_id: str | None = None) -> Steps[None]:
+        return (yield from _delete_user_memories(self._ctx, memory_ids=[memory_id], user_id=user_id))
 
-    def clear_memories(self) -> None:
-        return self._run(clear_memories(self._ctx))
+    @operation(writes=True)
+    def delete_user_memories(self, memory_ids: list[str], user_id: str | None = None) -> Steps[None]:
+        return (yield from _delete_user_memories(self._ctx, memory_ids=memory_ids, user_id=user_id))
 
-    def delete_user_memory(self, memory_id: str, user_id: str | None = None) -> None:
-        return self._run(delete_user_memories(self._ctx, memory_ids=[memory_id], user_id=user_id))
+    @operation(writes=False)
+    def get_all_memory_topics(self, user_id: str | None = None) -> Steps[list[str]]:
+        ctx = self._ctx
+        table = ctx.tables.memories
+        topic, source = ctx.dialect.json_array_elements(table, table.c.topics)
+        inner = sa.select(topic.label("topic")).select_from(source).where(table.c.topics.is_not(None))
+        inner = inner.where(ctx.dialect.is_json_array(table.c.topics))
+        if user_id is not None:
+            inner = inner.where(table.c.user_id == user_id)
+        # DISTINCT outside, so PostgreSQL's set-returning function is expanded before deduplication.
+        topics = inner.subquery()
+        stmt = sa.select(topics.c.topic).where(topics.c.topic.is_not(None)).distinct()
+        # agno returns list(set(...)), in no particular order; a sorted list is one such order.
+        return sorted((yield stmt).scalars().all())
 
-    def delete_user_memories(self, memory_ids: list[str], user_id: str | None = None) -> None:
-        return self._run(delete_user_memories(self._ctx, memory_ids=memory_ids, user_id=user_id))
-
-    def get_all_memory_topics(self, user_id: str | None = None) -> list[str]:
-        return self._run(get_all_memory_topics(self._ctx, user_id=user_id))
-
+    @operation(writes=False)
     def get_user_memory(
         self, memory_id: str, deserialize: bool | None = True, user_id: str | None = None
-    ) -> UserMemory | dict[str, Any] | None:
-        return self._run(get_user_memory(self._ctx, memory_id=memory_id, deserialize=deserialize, user_id=user_id))
+    ) -> Steps[Any]:
+        ctx = self._ctx
+        table = ctx.tables.memories
+        stmt = sa.select(table).where(table.c.memory_id == memory_id)
+        if user_id is not None:
+            stmt = stmt.where(table.c.user_id == user_id)
+        row = (yield stmt).first()
+        return None if row is None else _finish(as_dict(row), deserialize)
 
+    @operation(writes=False)
     def get_user_memories(
         self,
         user_id: str | None = None,
@@ -330,25 +176,108 @@ class MemoriesMethods:
         sort_by: str | None = None,
         sort_order: str | None = None,
         deserialize: bool | None = True,
-    ) -> list[UserMemory] | tuple[list[dict[str, Any]], int]:
-        return self._run(get_user_memories(
-            self._ctx, user_id=user_id, agent_id=agent_id, team_id=team_id, topics=topics,
-            search_content=search_content, limit=limit, page=page, sort_by=sort_by, sort_order=sort_order,
-            deserialize=deserialize,
-        ))
+    ) -> Steps[Any]:
+        ctx = self._ctx
+        table = ctx.tables.memories
+        _check_topics(topics, what="the topics filter")
+        paging = page_params(limit, page)  # validates before any query
+        owners = tuple(value is not None for value in (user_id, agent_id, team_id))
+        topic_count = len(topics) if topics else 0
+        searched = search_content is not None
 
+        def build_filtered() -> sa.Select[Any]:
+            stmt = sa.select(table)
+            for column, present in zip((table.c.user_id, table.c.agent_id, table.c.team_id), owners, strict=True):
+                if present:
+                    stmt = stmt.where(column == sa.bindparam(column.name))
+            if topic_count:
+                # A memory matches when it has any of the topics (an empty list filters nothing, as in agno).
+                stmt = stmt.where(sa.or_(*[
+                    ctx.dialect.json_array_contains(table.c.topics, sa.bindparam(f"topic_{i}", type_=sa.String))
+                    for i in range(topic_count)
+                ]))
+            if searched:
+                # agno searches the stored JSON text of the memory, case-insensitively.
+                pattern = sa.bindparam("search_pattern", type_=sa.String)
+                stmt = stmt.where(sa.cast(table.c.memory, sa.Text).ilike(pattern, escape="/"))
+            return stmt
+
+        filtered = ctx.shape(("memories.list", owners, topic_count, searched), build_filtered)
+        listed = ctx.shape(("memories.page", owners, topic_count, searched, sort_by, sort_order, page_shape(limit, page)),
+                           lambda: with_page(ordered(filtered, table, sort_by, sort_order), limit, page))
+        params: dict[str, Any] = {"user_id": user_id, "agent_id": agent_id, "team_id": team_id,
+                                  "search_pattern": _contains_pattern(search_content), **paging}
+        params.update({f"topic_{i}": t for i, t in enumerate(topics or ())})
+        records = [as_dict(r) for r in (yield Bound(listed, params)).fetchall()]
+        if deserialize:
+            return [UserMemory.from_dict(r) for r in records]  # agno returns no count here: none is taken
+        counted = ctx.shape(("memories.count", owners, topic_count, searched), lambda: count_of(filtered))
+        total = (yield Bound(counted, params)).scalar_one()
+        return records, total
+
+    @operation(writes=False)
     def get_user_memory_stats(
         self, limit: int | None = None, page: int | None = None, user_id: str | None = None
-    ) -> tuple[list[dict[str, Any]], int]:
-        return self._run(get_user_memory_stats(self._ctx, limit=limit, page=page, user_id=user_id))
+    ) -> Steps[tuple[list[dict[str, Any]], int]]:
+        ctx = self._ctx
+        table = ctx.tables.memories
+        last_updated = sa.func.max(table.c.updated_at)
+        stmt = sa.select(
+            table.c.user_id,
+            sa.func.count(table.c.memory_id).label("total_memories"),
+            last_updated.label("last_memory_updated_at"),
+        )
+        stmt = stmt.where(table.c.user_id == user_id if user_id is not None else table.c.user_id.is_not(None))
+        stmt = stmt.group_by(table.c.user_id)
+        # Most recently updated first (never-updated users last on every dialect); user_id breaks ties
+        # so pages never overlap.
+        ordered_stmt = stmt.order_by(last_updated.is_(None), last_updated.desc(), table.c.user_id.asc())
+        page_stmt = paged(ordered_stmt, limit, page)
+        total = (yield count_of(stmt)).scalar_one()
+        rows = (yield page_stmt).fetchall()
+        stats = [
+            {
+                "user_id": r.user_id,
+                "total_memories": int(r.total_memories),
+                "last_memory_updated_at": int(r.last_memory_updated_at) if r.last_memory_updated_at is not None else None,
+            }
+            for r in rows
+        ]
+        return stats, total
 
+    @operation(writes=True)
     def upsert_user_memory(
         self, memory: UserMemory, deserialize: bool | None = True
-    ) -> UserMemory | dict[str, Any] | None:
-        return self._run(upsert_user_memory(self._ctx, memory=memory, deserialize=deserialize))
+    ) -> Steps[Any]:
+        ctx = self._ctx
+        now = int(time.time())
+        # A new memory's updated_at is its own, else its creation time (agno's PostgresDb).
+        row = memory_row(memory)
+        if row["updated_at"] is None:
+            row["updated_at"] = row["created_at"]
+        stored = yield from _upsert_rows(ctx, [row], touch=now)
+        record = stored.get(row["memory_id"])
+        if record is None:
+            return None  # the memory belongs to another user: left untouched
+        return _finish(record, deserialize)
 
+    @operation(writes=True)
     def upsert_memories(
         self, memories: list[UserMemory], deserialize: bool | None = True, preserve_updated_at: bool = False
-    ) -> list[UserMemory | dict[str, Any]]:
-        return self._run(upsert_memories(self._ctx, memories=memories, deserialize=deserialize,
-                                         preserve_updated_at=preserve_updated_at))
+    ) -> Steps[list[Any]]:
+        ctx = self._ctx
+        if isinstance(memories, UserMemory):
+            raise ValueError("upsert_memories takes a list of memories; use upsert_user_memory for one")
+        now = int(time.time())
+        # preserve_updated_at keeps the object's updated_at even when it is None (agno does the same).
+        rows = [memory_row(m) for m in memories]
+        if not preserve_updated_at:
+            for row in rows:
+                row["updated_at"] = now
+        if len({r["memory_id"] for r in rows}) != len(rows):
+            raise ValueError("upsert_memories got the same memory_id more than once")
+        if not rows:
+            return []
+        stored = yield from _upsert_rows(ctx, rows, touch=None)
+        # In the caller's order; memories of other users are left out.
+        return [_finish(stored[r["memory_id"]], deserialize) for r in rows if r["memory_id"] in stored]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -25,9 +25,10 @@ from agno.db.base import SessionType
 from agno.db.utils import metrics_starting_date_from_days
 from sqlalchemy.sql import ColumnElement
 
-from repositories.core.dialect import Ctx, upsert
-from repositories.core.operation import Operation, Steps, operation
+from repositories.core.context import Ctx
+from repositories.core.operation import Steps, operation
 from repositories.core.query import as_dict
+from repositories.core.repository import Repository
 
 SECONDS_PER_DAY = 86_400
 EPOCH = date(1970, 1, 1)
@@ -215,8 +216,7 @@ def _records(totals: Sequence[Any], models: Sequence[Any], *, now: int) -> list[
 # --- operations ---------------------------------------------------------------------------------
 
 
-@operation(writes=True)
-def calculate_metrics(ctx: Ctx) -> Steps[list[dict[str, Any]] | None]:
+def _calculate_metrics(ctx: Ctx) -> Steps[list[dict[str, Any]] | None]:
     metrics = ctx.tables.metrics
     starting = yield from _starting_date(ctx)
     if starting is None:
@@ -231,7 +231,7 @@ def calculate_metrics(ctx: Ctx) -> Steps[list[dict[str, Any]] | None]:
     if not records:
         return []
     for index in range(0, len(records), CHUNK):
-        yield upsert(ctx, metrics, records[index : index + CHUNK], key=list(KEY), update=list(RECALCULATED))
+        yield ctx.dialect.upsert(metrics, records[index : index + CHUNK], key=list(KEY), update=list(RECALCULATED))
     written = {(r["user_id"], r["date"]) for r in records}
     first, last = records[0]["date"], records[-1]["date"]
     stored = (
@@ -242,53 +242,41 @@ def calculate_metrics(ctx: Ctx) -> Steps[list[dict[str, Any]] | None]:
     return [as_dict(row) for row in stored if (row.user_id, row.date) in written]
 
 
-@operation(writes=True)
-def get_metrics(
-    ctx: Ctx, *, starting_date: date | None, ending_date: date | None, user_id: str | None, refresh: bool
-) -> Steps[tuple[list[dict[str, Any]], int | None]]:
-    if refresh:  # recalculate and read in one transaction
-        yield from calculate_metrics(ctx).start()
-    metrics = ctx.tables.metrics
-    stmt = sa.select(metrics)
-    if starting_date:
-        stmt = stmt.where(metrics.c.date >= starting_date)
-    if ending_date:
-        stmt = stmt.where(metrics.c.date <= ending_date)
-    latest = sa.select(sa.func.max(metrics.c.updated_at))
-    if user_id is not None:
-        stmt = stmt.where(metrics.c.user_id == user_id)
-        latest = latest.where(metrics.c.user_id == user_id)
-    rows = (yield stmt.order_by(metrics.c.date, metrics.c.user_id)).fetchall()
-    if not rows:
-        return [], None
-    latest_updated_at = (yield latest).scalar()
-    records = [as_dict(row) for row in rows]
-    for record in records:
-        if record["user_id"] == "":
-            record["user_id"] = None  # the unowned bucket's sentinel, as agno reports it
-    return records, latest_updated_at
-
-
-class MetricsMethods:
+class MetricsRepository(Repository):
     """agno's metrics methods, each one operation."""
-
-    _ctx: Ctx
     _metrics_refreshed_at: float = 0.0
 
-    _run: Callable[[Operation[Any]], Any]  # SqlDb's executor
-
-    def calculate_metrics(self) -> list[dict[str, Any]] | None:
-        # Stamped first, as agno does, so a failing refresh is not retried on every read.
+    @operation(writes=True)
+    def calculate_metrics(self) -> Steps[list[dict[str, Any]] | None]:
         self._metrics_refreshed_at = time.time()
-        return self._run(calculate_metrics(self._ctx))
+        return (yield from _calculate_metrics(self._ctx))
 
+    @operation(writes=True)
     def get_metrics(
         self, starting_date: date | None = None, ending_date: date | None = None, user_id: str | None = None
-    ) -> tuple[list[dict[str, Any]], int | None]:
-        # agno keeps metrics current lazily: at most one recalculation a minute per db object,
-        # stamped first so a failing refresh is not retried on every read.
+    ) -> Steps[tuple[list[dict[str, Any]], int | None]]:
         refresh = time.time() - self._metrics_refreshed_at >= REFRESH_EVERY
         if refresh:
             self._metrics_refreshed_at = time.time()
-        return self._run(get_metrics(self._ctx, starting_date=starting_date, ending_date=ending_date,
-                                     user_id=user_id, refresh=refresh))
+        ctx = self._ctx
+        if refresh:  # recalculate and read in one transaction
+            yield from _calculate_metrics(ctx)
+        metrics = ctx.tables.metrics
+        stmt = sa.select(metrics)
+        if starting_date:
+            stmt = stmt.where(metrics.c.date >= starting_date)
+        if ending_date:
+            stmt = stmt.where(metrics.c.date <= ending_date)
+        latest = sa.select(sa.func.max(metrics.c.updated_at))
+        if user_id is not None:
+            stmt = stmt.where(metrics.c.user_id == user_id)
+            latest = latest.where(metrics.c.user_id == user_id)
+        rows = (yield stmt.order_by(metrics.c.date, metrics.c.user_id)).fetchall()
+        if not rows:
+            return [], None
+        latest_updated_at = (yield latest).scalar()
+        records = [as_dict(row) for row in rows]
+        for record in records:
+            if record["user_id"] == "":
+                record["user_id"] = None  # the unowned bucket's sentinel, as agno reports it
+        return records, latest_updated_at

@@ -16,16 +16,17 @@ dicts with agno's columns (the generated ``unowned_name`` column stays internal)
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
 from agno.db.schemas.scheduler import build_run_endpoint, validate_schedule_update
 from sqlalchemy.sql import ColumnElement
 
-from repositories.core.dialect import Ctx, locked
-from repositories.core.operation import Operation, Steps, operation
+from repositories.core.context import Ctx
+from repositories.core.operation import Steps, operation
 from repositories.core.query import as_dict, count_of, paged
+from repositories.core.repository import Repository
 
 # Columns stamp_schedule_provenance may write (agno's list): control-plane provenance only.
 PROVENANCE_COLUMNS = frozenset(
@@ -160,80 +161,6 @@ def _desc_nulls_first(column: sa.Column[Any]) -> list[ColumnElement[Any]]:
 # --- schedules --------------------------------------------------------------------------------
 
 
-@operation(writes=False)
-def get_schedule(ctx: Ctx, *, schedule_id: str, user_id: str | None) -> Steps[dict[str, Any] | None]:
-    table = ctx.tables.schedules
-    row = (yield _owned(table, _select(table).where(table.c.id == schedule_id), user_id)).first()
-    return None if row is None else as_dict(row)
-
-
-@operation(writes=False)
-def get_schedule_by_name(ctx: Ctx, *, name: str, user_id: str | None) -> Steps[dict[str, Any] | None]:
-    table = ctx.tables.schedules
-    # user_id=None addresses the unowned bucket, never another owner's schedule of that name.
-    row = (yield _select(table).where(_name_bucket(table, name, user_id))).first()
-    return None if row is None else as_dict(row)
-
-
-@operation(writes=False)
-def get_schedules(
-    ctx: Ctx, *, enabled: bool | None, limit: int | None, page: int | None, user_id: str | None
-) -> Steps[tuple[list[dict[str, Any]], int]]:
-    table = ctx.tables.schedules
-    stmt = _owned(table, _select(table), user_id)
-    if enabled is not None:
-        stmt = stmt.where(table.c.enabled == bool(enabled))
-    total = (yield count_of(stmt)).scalar_one()
-    # id breaks created_at ties so offset pages never overlap or skip rows.
-    stmt = stmt.order_by(table.c.created_at.desc(), table.c.id.desc())
-    rows = (yield paged(stmt, limit, page)).fetchall()
-    return [as_dict(r) for r in rows], int(total)
-
-
-@operation(writes=True)
-def create_schedule(ctx: Ctx, *, schedule_data: Mapping[str, Any]) -> Steps[dict[str, Any]]:
-    table = ctx.tables.schedules
-    data = check_row(table, schedule_data, what="schedule_data")
-    # Checked first for a clear error; the unique constraints still back it against a racing insert.
-    yield from _check_name_free(ctx, name=data["name"], user_id=data.get("user_id"), except_id=None)
-    yield sa.insert(table).values(**data)
-    stored = yield from _row(table, data["id"])
-    assert stored is not None
-    return stored
-
-
-@operation(writes=True)
-def update_schedule(
-    ctx: Ctx, *, schedule_id: str, user_id: str | None, changes: Mapping[str, Any]
-) -> Steps[dict[str, Any] | None]:
-    table = ctx.tables.schedules
-    values = dict(changes)
-    validate_schedule_update(values)  # agno's guard: only the mutable surface, never ownership or locks
-    check_changes(table, values, what="update_schedule")
-    if values.get("enabled") is True:
-        # A system-set disabled_reason explains why the row was off; turning it on retires it.
-        values.setdefault("disabled_reason", None)
-    values["updated_at"] = int(time.time())
-    current = (yield locked(ctx, _owned(table, _select(table).where(table.c.id == schedule_id), user_id))).first()
-    if current is None:
-        return None
-    if "name" in values and values["name"] != current.name:
-        # The name stays unique in the row's own owner bucket, whoever the caller is.
-        yield from _check_name_free(ctx, name=values["name"], user_id=current.user_id, except_id=schedule_id)
-    yield sa.update(table).where(table.c.id == schedule_id).values(**values)
-    return (yield from _row(table, schedule_id))
-
-
-@operation(writes=True)
-def delete_schedule(ctx: Ctx, *, schedule_id: str, user_id: str | None) -> Steps[bool]:
-    table, runs = ctx.tables.schedules, ctx.tables.schedule_runs
-    deleted = (yield _owned(table, sa.delete(table).where(table.c.id == schedule_id), user_id)).rowcount
-    if deleted:
-        # The foreign key cascades; this also covers a SQLite connection without the FK pragma.
-        yield sa.delete(runs).where(runs.c.schedule_id == schedule_id)
-    return bool(deleted)
-
-
 def disable_for_target(ctx: Ctx, *, target_type: str, target_id: str, reason: str | None) -> Steps[int]:
     """Steps that disable every enabled schedule aimed at one component; other operations reuse them.
 
@@ -256,140 +183,27 @@ def disable_for_target(ctx: Ctx, *, target_type: str, target_id: str, reason: st
     return int((yield stmt).rowcount or 0)
 
 
-@operation(writes=True)
-def disable_schedules_for_target(ctx: Ctx, *, target_type: str, target_id: str, reason: str | None) -> Steps[int]:
-    return (yield from disable_for_target(ctx, target_type=target_type, target_id=target_id, reason=reason))
-
-
-@operation(writes=True)
-def stamp_schedule_provenance(ctx: Ctx, *, schedule_id: str, provenance: Mapping[str, Any]) -> Steps[bool]:
-    rejected = sorted(set(provenance) - PROVENANCE_COLUMNS)
-    if rejected:
-        raise ValueError(f"stamp_schedule_provenance cannot write {rejected}")
-    table = ctx.tables.schedules
-    stmt = sa.update(table).where(table.c.id == schedule_id).values(updated_at=int(time.time()), **provenance)
-    return bool((yield stmt).rowcount)
-
-
-@operation(writes=True)
-def claim_due_schedule(ctx: Ctx, *, worker_id: str, lock_grace_seconds: int) -> Steps[dict[str, Any] | None]:
-    if not worker_id:
-        raise ValueError("claim_due_schedule needs a worker_id")
-    if lock_grace_seconds < 0:
-        raise ValueError(f"lock_grace_seconds must be >= 0, got {lock_grace_seconds}")
-    table = ctx.tables.schedules
-    now = int(time.time())
-    due = _due(table, now=now, stale_before=now - lock_grace_seconds)
-    # Rows another worker is claiming right now are skipped, not waited for.
-    candidate = sa.select(table.c.id).where(*due).order_by(table.c.next_run_at.asc(), table.c.id.asc()).limit(1)
-    schedule_id = (yield locked(ctx, candidate, skip_locked=True)).scalar()
-    if schedule_id is None:
-        return None
-    # Every due predicate again: the claim is a no-op unless the row is still claimable.
-    claimed = (yield sa.update(table).where(table.c.id == schedule_id, *due).values(locked_by=worker_id, locked_at=now))
-    if not claimed.rowcount:
-        return None
-    # The post-claim row: the executor releases with its locked_by/locked_at.
-    return (yield from _row(table, schedule_id))
-
-
-@operation(writes=True)
-def release_schedule(
-    ctx: Ctx, *, schedule_id: str, next_run_at: int | None, worker_id: str | None, locked_at: int | None
-) -> Steps[bool]:
-    table = ctx.tables.schedules
-    # A cron cleared while the claim ran makes the schedule on-demand: never re-arm it from the
-    # executor's older snapshot.
-    rearm = sa.case(
-        (table.c.cron_expr == "", sa.null()),
-        else_=sa.literal(next_run_at, sa.BigInteger) if next_run_at is not None else table.c.next_run_at,
-    )
-    stmt = sa.update(table).where(table.c.id == schedule_id)
-    if worker_id is not None:
-        stmt = stmt.where(table.c.locked_by == worker_id)
-    if locked_at is not None:
-        stmt = stmt.where(table.c.locked_at == locked_at)
-    stmt = stmt.values(next_run_at=rearm, locked_by=None, locked_at=None, updated_at=int(time.time()))
-    return bool((yield stmt).rowcount)
-
-
 # --- schedule runs ----------------------------------------------------------------------------
 
 
-@operation(writes=True)
-def delete_schedule_runs(ctx: Ctx, *, schedule_id: str, before: int) -> Steps[int]:
-    runs = ctx.tables.schedule_runs
-    # Only completed history expires: a run without completed_at is still in flight.
-    stmt = sa.delete(runs).where(runs.c.schedule_id == schedule_id, runs.c.completed_at < before)
-    return int((yield stmt).rowcount or 0)
+class ScheduleRepository(Repository):
 
+    @operation(writes=False)
+    def get_schedule(self, schedule_id: str, user_id: str | None = None) -> Steps[dict[str, Any] | None]:
+        ctx = self._ctx
+        table = ctx.tables.schedules
+        row = (yield _owned(table, _select(table).where(table.c.id == schedule_id), user_id)).first()
+        return None if row is None else as_dict(row)
 
-@operation(writes=True)
-def create_schedule_run(ctx: Ctx, *, run_data: Mapping[str, Any]) -> Steps[dict[str, Any]]:
-    runs, schedules = ctx.tables.schedule_runs, ctx.tables.schedules
-    data = check_row(runs, run_data, what="run_data")
-    exists = (yield sa.select(schedules.c.id).where(schedules.c.id == data["schedule_id"])).first()
-    if exists is None:
-        raise ValueError(f"schedule {data['schedule_id']!r} does not exist; cannot record a run for it")
-    yield sa.insert(runs).values(**data)
-    stored = yield from _row(runs, data["id"])
-    assert stored is not None
-    return stored
+    @operation(writes=False)
+    def get_schedule_by_name(self, name: str, user_id: str | None = None) -> Steps[dict[str, Any] | None]:
+        ctx = self._ctx
+        table = ctx.tables.schedules
+        # user_id=None addresses the unowned bucket, never another owner's schedule of that name.
+        row = (yield _select(table).where(_name_bucket(table, name, user_id))).first()
+        return None if row is None else as_dict(row)
 
-
-@operation(writes=True)
-def update_schedule_run(ctx: Ctx, *, schedule_run_id: str, changes: Mapping[str, Any]) -> Steps[dict[str, Any] | None]:
-    runs = ctx.tables.schedule_runs
-    values = check_changes(runs, changes, what="update_schedule_run")
-    if values:
-        yield sa.update(runs).where(runs.c.id == schedule_run_id).values(**values)
-    return (yield from _row(runs, schedule_run_id))
-
-
-@operation(writes=False)
-def get_schedule_run(ctx: Ctx, *, run_id: str, user_id: str | None) -> Steps[dict[str, Any] | None]:
-    runs = ctx.tables.schedule_runs
-    row = (yield _owned(runs, _select(runs).where(runs.c.id == run_id), user_id)).first()
-    return None if row is None else as_dict(row)
-
-
-@operation(writes=False)
-def get_latest_schedule_runs(ctx: Ctx, *, schedule_ids: Sequence[str]) -> Steps[dict[str, dict[str, Any]]]:
-    ids = list(dict.fromkeys(schedule_ids))
-    if not ids:
-        return {}
-    runs = ctx.tables.schedule_runs
-    order = [*_desc_nulls_first(runs.c.triggered_at), runs.c.created_at.desc(), runs.c.id.desc()]
-    position = sa.func.row_number().over(partition_by=runs.c.schedule_id, order_by=order).label("position")
-    ranked = sa.select(*_public_columns(runs), position).where(runs.c.schedule_id.in_(ids)).subquery()
-    stmt = sa.select(*(ranked.c[c.name] for c in _public_columns(runs))).where(ranked.c.position == 1)
-    rows = (yield stmt).fetchall()
-    return {row.schedule_id: as_dict(row) for row in rows}
-
-
-@operation(writes=False)
-def get_schedule_runs(
-    ctx: Ctx, *, schedule_id: str, limit: int | None, page: int | None, user_id: str | None
-) -> Steps[tuple[list[dict[str, Any]], int]]:
-    runs = ctx.tables.schedule_runs
-    stmt = _owned(runs, _select(runs).where(runs.c.schedule_id == schedule_id), user_id)
-    total = (yield count_of(stmt)).scalar_one()
-    stmt = stmt.order_by(runs.c.created_at.desc(), runs.c.id.desc())
-    rows = (yield paged(stmt, limit, page)).fetchall()
-    return [as_dict(r) for r in rows], int(total)
-
-
-class SchedulesMethods:
-    _ctx: Ctx
-
-    _run: Callable[[Operation[Any]], Any]  # SqlDb's executor
-
-    def get_schedule(self, schedule_id: str, user_id: str | None = None) -> dict[str, Any] | None:
-        return self._run(get_schedule(self._ctx, schedule_id=schedule_id, user_id=user_id))
-
-    def get_schedule_by_name(self, name: str, user_id: str | None = None) -> dict[str, Any] | None:
-        return self._run(get_schedule_by_name(self._ctx, name=name, user_id=user_id))
-
+    @operation(writes=False)
     def get_schedules(
         self,
         enabled: bool | None = None,
@@ -397,29 +211,99 @@ class SchedulesMethods:
         page: int = 1,
         user_id: str | None = None,
         raise_on_error: bool = False,
-    ) -> tuple[list[dict[str, Any]], int]:
-        # Errors always propagate here, so raise_on_error changes nothing.
-        return self._run(get_schedules(self._ctx, enabled=enabled, limit=limit, page=page, user_id=user_id))
+    ) -> Steps[tuple[list[dict[str, Any]], int]]:
+        ctx = self._ctx
+        table = ctx.tables.schedules
+        stmt = _owned(table, _select(table), user_id)
+        if enabled is not None:
+            stmt = stmt.where(table.c.enabled == bool(enabled))
+        total = (yield count_of(stmt)).scalar_one()
+        # id breaks created_at ties so offset pages never overlap or skip rows.
+        stmt = stmt.order_by(table.c.created_at.desc(), table.c.id.desc())
+        rows = (yield paged(stmt, limit, page)).fetchall()
+        return [as_dict(r) for r in rows], int(total)
 
-    def create_schedule(self, schedule_data: dict[str, Any]) -> dict[str, Any]:
-        return self._run(create_schedule(self._ctx, schedule_data=schedule_data))
+    @operation(writes=True)
+    def create_schedule(self, schedule_data: dict[str, Any]) -> Steps[dict[str, Any]]:
+        ctx = self._ctx
+        table = ctx.tables.schedules
+        data = check_row(table, schedule_data, what="schedule_data")
+        # Checked first for a clear error; the unique constraints still back it against a racing insert.
+        yield from _check_name_free(ctx, name=data["name"], user_id=data.get("user_id"), except_id=None)
+        yield sa.insert(table).values(**data)
+        stored = yield from _row(table, data["id"])
+        assert stored is not None
+        return stored
 
-    def update_schedule(self, schedule_id: str, user_id: str | None = None, **kwargs: Any) -> dict[str, Any] | None:
-        return self._run(update_schedule(self._ctx, schedule_id=schedule_id, user_id=user_id, changes=kwargs))
+    @operation(writes=True)
+    def update_schedule(self, schedule_id: str, user_id: str | None = None, **kwargs: Any) -> Steps[dict[str, Any] | None]:
+        ctx = self._ctx
+        changes = kwargs
+        table = ctx.tables.schedules
+        values = dict(changes)
+        validate_schedule_update(values)  # agno's guard: only the mutable surface, never ownership or locks
+        check_changes(table, values, what="update_schedule")
+        if values.get("enabled") is True:
+            # A system-set disabled_reason explains why the row was off; turning it on retires it.
+            values.setdefault("disabled_reason", None)
+        values["updated_at"] = int(time.time())
+        current = (yield ctx.dialect.locked(_owned(table, _select(table).where(table.c.id == schedule_id), user_id))).first()
+        if current is None:
+            return None
+        if "name" in values and values["name"] != current.name:
+            # The name stays unique in the row's own owner bucket, whoever the caller is.
+            yield from _check_name_free(ctx, name=values["name"], user_id=current.user_id, except_id=schedule_id)
+        yield sa.update(table).where(table.c.id == schedule_id).values(**values)
+        return (yield from _row(table, schedule_id))
 
-    def delete_schedule(self, schedule_id: str, user_id: str | None = None) -> bool:
-        return self._run(delete_schedule(self._ctx, schedule_id=schedule_id, user_id=user_id))
+    @operation(writes=True)
+    def delete_schedule(self, schedule_id: str, user_id: str | None = None) -> Steps[bool]:
+        ctx = self._ctx
+        table, runs = ctx.tables.schedules, ctx.tables.schedule_runs
+        deleted = (yield _owned(table, sa.delete(table).where(table.c.id == schedule_id), user_id)).rowcount
+        if deleted:
+            # The foreign key cascades; this also covers a SQLite connection without the FK pragma.
+            yield sa.delete(runs).where(runs.c.schedule_id == schedule_id)
+        return bool(deleted)
 
-    def disable_schedules_for_target(self, target_type: str, target_id: str, reason: str | None = None) -> int:
-        return self._run(disable_schedules_for_target(self._ctx, target_type=target_type, target_id=target_id,
-                                                      reason=reason))
+    @operation(writes=True)
+    def disable_schedules_for_target(self, target_type: str, target_id: str, reason: str | None = None) -> Steps[int]:
+        ctx = self._ctx
+        return (yield from disable_for_target(ctx, target_type=target_type, target_id=target_id, reason=reason))
 
-    def stamp_schedule_provenance(self, schedule_id: str, **provenance: Any) -> bool:
-        return self._run(stamp_schedule_provenance(self._ctx, schedule_id=schedule_id, provenance=provenance))
+    @operation(writes=True)
+    def stamp_schedule_provenance(self, schedule_id: str, **provenance: Any) -> Steps[bool]:
+        ctx = self._ctx
+        rejected = sorted(set(provenance) - PROVENANCE_COLUMNS)
+        if rejected:
+            raise ValueError(f"stamp_schedule_provenance cannot write {rejected}")
+        table = ctx.tables.schedules
+        stmt = sa.update(table).where(table.c.id == schedule_id).values(updated_at=int(time.time()), **provenance)
+        return bool((yield stmt).rowcount)
 
-    def claim_due_schedule(self, worker_id: str, lock_grace_seconds: int = 300) -> dict[str, Any] | None:
-        return self._run(claim_due_schedule(self._ctx, worker_id=worker_id, lock_grace_seconds=lock_grace_seconds))
+    @operation(writes=True)
+    def claim_due_schedule(self, worker_id: str, lock_grace_seconds: int = 300) -> Steps[dict[str, Any] | None]:
+        ctx = self._ctx
+        if not worker_id:
+            raise ValueError("claim_due_schedule needs a worker_id")
+        if lock_grace_seconds < 0:
+            raise ValueError(f"lock_grace_seconds must be >= 0, got {lock_grace_seconds}")
+        table = ctx.tables.schedules
+        now = int(time.time())
+        due = _due(table, now=now, stale_before=now - lock_grace_seconds)
+        # Rows another worker is claiming right now are skipped, not waited for.
+        candidate = sa.select(table.c.id).where(*due).order_by(table.c.next_run_at.asc(), table.c.id.asc()).limit(1)
+        schedule_id = (yield ctx.dialect.locked(candidate, skip_locked=True)).scalar()
+        if schedule_id is None:
+            return None
+        # Every due predicate again: the claim is a no-op unless the row is still claimable.
+        claimed = (yield sa.update(table).where(table.c.id == schedule_id, *due).values(locked_by=worker_id, locked_at=now))
+        if not claimed.rowcount:
+            return None
+        # The post-claim row: the executor releases with its locked_by/locked_at.
+        return (yield from _row(table, schedule_id))
 
+    @operation(writes=True)
     def release_schedule(
         self,
         schedule_id: str,
@@ -427,27 +311,83 @@ class SchedulesMethods:
         *,
         worker_id: str | None = None,
         locked_at: int | None = None,
-    ) -> bool:
-        return self._run(release_schedule(self._ctx, schedule_id=schedule_id, next_run_at=next_run_at,
-                                          worker_id=worker_id, locked_at=locked_at))
+    ) -> Steps[bool]:
+        ctx = self._ctx
+        table = ctx.tables.schedules
+        # A cron cleared while the claim ran makes the schedule on-demand: never re-arm it from the
+        # executor's older snapshot.
+        rearm = sa.case(
+            (table.c.cron_expr == "", sa.null()),
+            else_=sa.literal(next_run_at, sa.BigInteger) if next_run_at is not None else table.c.next_run_at,
+        )
+        stmt = sa.update(table).where(table.c.id == schedule_id)
+        if worker_id is not None:
+            stmt = stmt.where(table.c.locked_by == worker_id)
+        if locked_at is not None:
+            stmt = stmt.where(table.c.locked_at == locked_at)
+        stmt = stmt.values(next_run_at=rearm, locked_by=None, locked_at=None, updated_at=int(time.time()))
+        return bool((yield stmt).rowcount)
 
-    def delete_schedule_runs(self, schedule_id: str, *, before: int) -> int:
-        return self._run(delete_schedule_runs(self._ctx, schedule_id=schedule_id, before=before))
+    @operation(writes=True)
+    def delete_schedule_runs(self, schedule_id: str, *, before: int) -> Steps[int]:
+        ctx = self._ctx
+        runs = ctx.tables.schedule_runs
+        # Only completed history expires: a run without completed_at is still in flight.
+        stmt = sa.delete(runs).where(runs.c.schedule_id == schedule_id, runs.c.completed_at < before)
+        return int((yield stmt).rowcount or 0)
 
-    def create_schedule_run(self, run_data: dict[str, Any]) -> dict[str, Any]:
-        return self._run(create_schedule_run(self._ctx, run_data=run_data))
+    @operation(writes=True)
+    def create_schedule_run(self, run_data: dict[str, Any]) -> Steps[dict[str, Any]]:
+        ctx = self._ctx
+        runs, schedules = ctx.tables.schedule_runs, ctx.tables.schedules
+        data = check_row(runs, run_data, what="run_data")
+        exists = (yield sa.select(schedules.c.id).where(schedules.c.id == data["schedule_id"])).first()
+        if exists is None:
+            raise ValueError(f"schedule {data['schedule_id']!r} does not exist; cannot record a run for it")
+        yield sa.insert(runs).values(**data)
+        stored = yield from _row(runs, data["id"])
+        assert stored is not None
+        return stored
 
-    def update_schedule_run(self, schedule_run_id: str, **kwargs: Any) -> dict[str, Any] | None:
-        return self._run(update_schedule_run(self._ctx, schedule_run_id=schedule_run_id, changes=kwargs))
+    @operation(writes=True)
+    def update_schedule_run(self, schedule_run_id: str, **kwargs: Any) -> Steps[dict[str, Any] | None]:
+        ctx = self._ctx
+        changes = kwargs
+        runs = ctx.tables.schedule_runs
+        values = check_changes(runs, changes, what="update_schedule_run")
+        if values:
+            yield sa.update(runs).where(runs.c.id == schedule_run_id).values(**values)
+        return (yield from _row(runs, schedule_run_id))
 
-    def get_schedule_run(self, run_id: str, user_id: str | None = None) -> dict[str, Any] | None:
-        return self._run(get_schedule_run(self._ctx, run_id=run_id, user_id=user_id))
+    @operation(writes=False)
+    def get_schedule_run(self, run_id: str, user_id: str | None = None) -> Steps[dict[str, Any] | None]:
+        ctx = self._ctx
+        runs = ctx.tables.schedule_runs
+        row = (yield _owned(runs, _select(runs).where(runs.c.id == run_id), user_id)).first()
+        return None if row is None else as_dict(row)
 
-    def get_latest_schedule_runs(self, schedule_ids: list[str]) -> dict[str, dict[str, Any]]:
-        return self._run(get_latest_schedule_runs(self._ctx, schedule_ids=schedule_ids))
+    @operation(writes=False)
+    def get_latest_schedule_runs(self, schedule_ids: list[str]) -> Steps[dict[str, dict[str, Any]]]:
+        ctx = self._ctx
+        ids = list(dict.fromkeys(schedule_ids))
+        if not ids:
+            return {}
+        runs = ctx.tables.schedule_runs
+        order = [*_desc_nulls_first(runs.c.triggered_at), runs.c.created_at.desc(), runs.c.id.desc()]
+        position = sa.func.row_number().over(partition_by=runs.c.schedule_id, order_by=order).label("position")
+        ranked = sa.select(*_public_columns(runs), position).where(runs.c.schedule_id.in_(ids)).subquery()
+        stmt = sa.select(*(ranked.c[c.name] for c in _public_columns(runs))).where(ranked.c.position == 1)
+        rows = (yield stmt).fetchall()
+        return {row.schedule_id: as_dict(row) for row in rows}
 
+    @operation(writes=False)
     def get_schedule_runs(
         self, schedule_id: str, limit: int = 20, page: int = 1, user_id: str | None = None
-    ) -> tuple[list[dict[str, Any]], int]:
-        return self._run(get_schedule_runs(self._ctx, schedule_id=schedule_id, limit=limit, page=page,
-                                           user_id=user_id))
+    ) -> Steps[tuple[list[dict[str, Any]], int]]:
+        ctx = self._ctx
+        runs = ctx.tables.schedule_runs
+        stmt = _owned(runs, _select(runs).where(runs.c.schedule_id == schedule_id), user_id)
+        total = (yield count_of(stmt)).scalar_one()
+        stmt = stmt.order_by(runs.c.created_at.desc(), runs.c.id.desc())
+        rows = (yield paged(stmt, limit, page)).fetchall()
+        return [as_dict(r) for r in rows], int(total)

@@ -15,7 +15,6 @@ written by ``upsert_run``, and ``get_session`` re-attaches the runs in order. On
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -37,10 +36,11 @@ from agno_models.analytics import (
     refresh_session_counters,
     run_analytics,
 )
-from repositories.core.dialect import Ctx, insert_ignore, json_text, locked
-from repositories.core.operation import Bound, Operation, Steps, operation
+from repositories.core.context import Ctx, json_text
+from repositories.core.operation import Bound, Steps, operation
 from repositories.core.owned import owned_upsert
 from repositories.core.query import as_dict, count_of, ordered, page_params, page_shape, paged, with_page
+from repositories.core.repository import Repository
 from repositories.core.values import OwnershipError, checked
 
 Session = AgentSession | TeamSession | WorkflowSession
@@ -134,162 +134,6 @@ def _finish(record: dict[str, Any], session_type: SessionType | None, deserializ
 # --- sessions ---------------------------------------------------------------------------------
 
 
-@operation(writes=False)
-def get_session(
-    ctx: Ctx,
-    *,
-    session_id: str,
-    session_type: SessionType | None,
-    user_id: str | None,
-    deserialize: bool | None,
-    runs_limit: int | None,
-) -> Steps[Any]:
-    table = ctx.tables.sessions
-
-    def build() -> sa.Select[Any]:
-        stmt = sa.select(*_agno_columns(table)).where(table.c.session_id == sa.bindparam("session_id"))
-        return stmt if user_id is None else stmt.where(table.c.user_id == sa.bindparam("user_id"))
-
-    stmt = ctx.shape(("sessions.get", user_id is not None), build)
-    row = (yield Bound(stmt, {"session_id": session_id, "user_id": user_id})).first()
-    if row is None:
-        return None
-    record = as_dict(row)
-    if runs_limit is not None and runs_limit < 0:
-        raise ValueError(f"runs_limit must be >= 0, got {runs_limit}")
-    yield from _attach_runs(ctx, [record], limit=runs_limit)
-    return _finish(record, session_type, deserialize)
-
-
-@operation(writes=False)
-def get_sessions(
-    ctx: Ctx,
-    *,
-    session_type: SessionType | None,
-    user_id: str | None,
-    component_id: str | None,
-    session_name: str | None,
-    start_timestamp: int | None,
-    end_timestamp: int | None,
-    limit: int | None,
-    page: int | None,
-    sort_by: str | None,
-    sort_order: str | None,
-    deserialize: bool | None,
-    include_runs: bool,
-) -> Steps[Any]:
-    table = ctx.tables.sessions
-    kind = None if session_type is None else SessionType(session_type)
-    paging = page_params(limit, page)
-    filters = (user_id is not None, component_id is not None, start_timestamp is not None,
-               end_timestamp is not None, session_name is not None, kind)
-
-    def build_filtered() -> sa.Select[Any]:
-        stmt = sa.select(*_agno_columns(table))
-        if user_id is not None:
-            stmt = stmt.where(table.c.user_id == sa.bindparam("user_id"))
-        if component_id is not None:
-            columns = {
-                SessionType.AGENT: [table.c.agent_id],
-                SessionType.TEAM: [table.c.team_id],
-                SessionType.WORKFLOW: [table.c.workflow_id],
-            }.get(kind, [table.c.agent_id, table.c.team_id, table.c.workflow_id])  # type: ignore[arg-type]
-            stmt = stmt.where(sa.or_(*[c == sa.bindparam("component_id") for c in columns]))
-        if start_timestamp is not None:
-            stmt = stmt.where(table.c.created_at >= sa.bindparam("start_timestamp"))
-        if end_timestamp is not None:
-            stmt = stmt.where(table.c.created_at <= sa.bindparam("end_timestamp"))
-        if session_name is not None:
-            name = sa.func.coalesce(json_text(table.c.session_data, "session_name"), "")
-            stmt = stmt.where(name.ilike(sa.bindparam("name_pattern", type_=sa.String)))
-        if kind is not None:
-            stmt = stmt.where(table.c.session_type == kind.value)
-        return stmt
-
-    filtered = ctx.shape(("sessions.list", filters), build_filtered)
-    counted = ctx.shape(("sessions.count", filters), lambda: count_of(filtered))
-    listed = ctx.shape(("sessions.page", filters, sort_by, sort_order, page_shape(limit, page)),
-                       lambda: with_page(ordered(filtered, table, sort_by, sort_order), limit, page))
-    params = {"user_id": user_id, "component_id": component_id, "start_timestamp": start_timestamp,
-              "end_timestamp": end_timestamp, "name_pattern": f"%{session_name}%", **paging}
-    total = (yield Bound(counted, params)).scalar_one()
-    rows = (yield Bound(listed, params)).fetchall()
-    records = [as_dict(r) for r in rows]
-    if include_runs:
-        yield from _attach_runs(ctx, records)
-    else:
-        for record in records:
-            record["runs"] = None
-    if not deserialize:
-        return records, total
-    return deserialize_sessions(session_type, records)
-
-
-@operation(writes=True)
-def rename_session(
-    ctx: Ctx,
-    *,
-    session_id: str,
-    session_type: SessionType | None,
-    session_name: str,
-    user_id: str | None,
-    deserialize: bool | None,
-) -> Steps[Any]:
-    table = ctx.tables.sessions
-    stmt = sa.select(*_agno_columns(table)).where(table.c.session_id == session_id)
-    if session_type is not None:
-        stmt = stmt.where(table.c.session_type == SessionType(session_type).value)
-    if user_id is not None:
-        stmt = stmt.where(table.c.user_id == user_id)
-    row = (yield locked(ctx, stmt)).first()
-    if row is None:
-        return None
-    record = as_dict(row)
-    session_data = dict(record.get("session_data") or {})
-    session_data["session_name"] = session_name
-    record["session_data"] = session_data
-    yield sa.update(table).where(table.c.session_id == session_id).values(session_data=session_data)
-    yield from _attach_runs(ctx, [record])
-    return _finish(record, session_type, deserialize)
-
-
-@operation(writes=True)
-def upsert_session(ctx: Ctx, *, session: Session, deserialize: bool | None) -> Steps[Any]:
-    row = checked(ctx.tables.sessions, session_row(session, updated_at=None))
-    stored = yield from _upsert_rows(ctx, [row], touch=int(time.time()))
-    record = stored.get(row["session_id"])
-    if record is None:
-        return None  # the row belongs to another user: left untouched
-    if not deserialize:
-        record["runs"] = [run if isinstance(run, dict) else run.to_dict() for run in session.runs or []]
-        return record
-    result = deserialize_session(None, record)
-    result.runs = session.runs  # type: ignore[union-attr]
-    return result
-
-
-@operation(writes=True)
-def upsert_sessions(
-    ctx: Ctx, *, sessions: Sequence[Session], deserialize: bool | None, preserve_updated_at: bool
-) -> Steps[list[Any]]:
-    now = int(time.time())
-    rows = [checked(ctx.tables.sessions, session_row(s, updated_at=s.updated_at if preserve_updated_at else now))
-            for s in sessions]
-    if len({r["session_id"] for r in rows}) != len(rows):
-        raise ValueError("upsert_sessions got the same session_id more than once")
-    if not rows:
-        return []
-    stored = yield from _upsert_rows(ctx, rows, touch=None)
-    results: list[Any] = []
-    for session in sessions:
-        record = stored.get(session.session_id)
-        if record is None:
-            continue
-        record["runs"] = [run if isinstance(run, dict) else run.to_dict() for run in session.runs or []]
-        results.append(deserialize_session(None, record) if deserialize else record)
-    return results
-
-
 def _upsert_rows(ctx: Ctx, rows: list[dict[str, Any]], *, touch: int | None) -> Steps[dict[str, dict[str, Any]]]:
     """Upsert session rows; return the stored rows the caller owns, by session_id.
 
@@ -301,62 +145,13 @@ def _upsert_rows(ctx: Ctx, rows: list[dict[str, Any]], *, touch: int | None) -> 
                                     touch=touch, returning=_agno_columns(table)))
 
 
-@operation(writes=True)
-def insert_session_if_absent(ctx: Ctx, *, session: Session) -> Steps[bool]:
-    row = checked(ctx.tables.sessions, session_row(session, updated_at=None))
-    inserted = (yield insert_ignore(ctx, ctx.tables.sessions, row, key=["session_id"])).rowcount
-    return inserted == 1
-
-
-@operation(writes=True)
-def delete_session(ctx: Ctx, *, session_id: str, user_id: str | None) -> Steps[bool]:
-    table, runs = ctx.tables.sessions, ctx.tables.runs
-    stmt = sa.delete(table).where(table.c.session_id == session_id)
-    if user_id is not None:
-        stmt = stmt.where(table.c.user_id == user_id)
-    deleted = (yield stmt).rowcount
-    if deleted:
-        # The foreign key cascades; this also covers engines opened without SQLite's FK pragma.
-        yield sa.delete(runs).where(runs.c.session_id == session_id)
-    return bool(deleted)
-
-
-@operation(writes=True)
-def delete_sessions(ctx: Ctx, *, session_ids: Sequence[str], user_id: str | None) -> Steps[None]:
-    table, runs = ctx.tables.sessions, ctx.tables.runs
-    ids = list(session_ids)
-    if not ids:
-        return
-    if user_id is not None:
-        owned = (yield sa.select(table.c.session_id).where(table.c.session_id.in_(ids), table.c.user_id == user_id))
-        ids = [r[0] for r in owned.fetchall()]
-        if not ids:
-            return
-    yield sa.delete(table).where(table.c.session_id.in_(ids))
-    yield sa.delete(runs).where(runs.c.session_id.in_(ids))
-
-
-@operation(writes=True)
-def reassign_session_owner(ctx: Ctx, *, session_id: str, previous_user_id: str, user_id: str | None) -> Steps[bool]:
-    table, runs = ctx.tables.sessions, ctx.tables.runs
-    active = sa.select(runs.c.run_id).where(
-        runs.c.session_id == session_id, runs.c.status.in_(["PENDING", "RUNNING", "PAUSED"])
-    )
-    stmt = (
-        sa.update(table)
-        .where(table.c.session_id == session_id, table.c.user_id == previous_user_id, ~active.exists())
-        .values(user_id=user_id)
-    )
-    return bool((yield stmt).rowcount)
-
-
 # --- runs -------------------------------------------------------------------------------------
 
 
 def _lock_session(ctx: Ctx, session_id: str) -> Steps[dict[str, Any] | None]:
     """Lock the session row (SQLite: the transaction already holds the write lock)."""
     table = ctx.tables.sessions
-    stmt = ctx.shape("runs.lock_session", lambda: locked(ctx, sa.select(table.c.session_id, table.c.user_id).where(
+    stmt = ctx.shape("runs.lock_session", lambda: ctx.dialect.locked(sa.select(table.c.session_id, table.c.user_id).where(
         table.c.session_id == sa.bindparam("session_id"))))
     row = (yield Bound(stmt, {"session_id": session_id})).first()
     return None if row is None else as_dict(row)
@@ -431,144 +226,6 @@ def _insert_run(ctx: Ctx, row: dict[str, Any]) -> Bound:
     return Bound(ctx.shape(("runs.insert", tuple(row)), lambda: sa.insert(runs)), row)
 
 
-@operation(writes=True)
-def upsert_run(ctx: Ctx, *, run: Any, session_id: str, user_id: str | None, run_index: int | None) -> Steps[None]:
-    row = _run_row(ctx, run, session_id=session_id, user_id=user_id, run_index=run_index)
-    owner = yield from _lock_session(ctx, session_id)
-    _check_run_owner(owner, session_id, user_id)
-    action = yield from _place_run(ctx, row)
-    runs = ctx.tables.runs
-    if action == "insert":
-        yield _insert_run(ctx, row)
-        yield from _recount(ctx, session_id)  # still under the session lock
-    else:
-        kept = ("status", "run_data", "user_id", "parent_run_id", "updated_at", "run_index")
-        values = {k: row[k] for k in kept} | {k: row[k] for k in RUN_COLUMNS if k not in RUN_TIME_COLUMNS}
-        yield sa.update(runs).where(runs.c.run_id == row["run_id"]).values(values)
-
-
-@operation(writes=True)
-def append_run_to_session_if_absent(ctx: Ctx, *, session_id: str, run_dict: dict[str, Any], user_id: str | None) -> Steps[bool | None]:
-    row = _run_row(ctx, run_dict, session_id=session_id, user_id=user_id, run_index=None)
-    owner = yield from _lock_session(ctx, session_id)
-    if owner is None:
-        return None  # no session row yet: the caller creates it and retries
-    _check_run_owner(owner, session_id, user_id)
-    action = yield from _place_run(ctx, row)
-    if action != "insert":
-        return False  # a concurrent writer's row wins
-    yield _insert_run(ctx, row)
-    yield from _recount(ctx, session_id)  # still under the session lock
-    return True
-
-
-@operation(writes=True)
-def update_run_in_session(
-    ctx: Ctx,
-    *,
-    session_id: str,
-    run_id: str,
-    fields: dict[str, Any],
-    expected_attempt: int | None,
-    user_id: str | None,
-    content_if_absent: str | None,
-    session_data: dict[str, Any] | None,
-) -> Steps[Any]:
-    from agno.run.status_persist import RunPersistOutcome
-
-    runs, sessions = ctx.tables.runs, ctx.tables.sessions
-    if fields.get("status") is not None:
-        fields = {**fields, "status": canonical_run_status(fields["status"])}
-    row = (
-        yield locked(
-            ctx,
-            sa.select(runs.c.run_data, runs.c.status)
-            .where(runs.c.run_id == run_id, runs.c.session_id == session_id)
-            .where((runs.c.user_id == user_id) | runs.c.user_id.is_(None)),
-        )
-    ).first()
-    if row is None or row.run_data is None:
-        return RunPersistOutcome.MISSING
-    run = dict(row.run_data)
-    stored_attempt = run.get("queue_attempt")
-    if expected_attempt is not None and stored_attempt is not None and stored_attempt > expected_attempt:
-        return RunPersistOutcome.STALE_ATTEMPT
-    stored_status = str(run.get("status") or row.status or "").lower()
-    incoming_status = str(fields.get("status") or "").lower()
-    if stored_status in ("completed", "cancelled") and incoming_status and incoming_status != stored_status:
-        return RunPersistOutcome.TERMINAL_REFUSED
-    run.update(fields)
-    if content_if_absent is not None and not run.get("content"):
-        run["content"] = content_if_absent
-    if expected_attempt is not None:
-        run["queue_attempt"] = expected_attempt
-    now = int(time.time())
-    values: dict[str, Any] = {"run_data": run, "updated_at": now, **_analytics_update(run)}
-    if fields.get("status") is not None:
-        values["status"] = fields["status"]
-    yield sa.update(runs).where(runs.c.run_id == run_id).values(values)
-    if session_data is not None:
-        written = (
-            yield sa.update(sessions)
-            .where(sessions.c.session_id == session_id)
-            .where((sessions.c.user_id == user_id) | sessions.c.user_id.is_(None))
-            .values(session_data=session_data, updated_at=now)
-        ).rowcount
-        if not written:
-            raise OwnershipError(f"cannot persist run metadata: session {session_id!r} is missing or not owned")
-    return RunPersistOutcome.UPDATED
-
-
-@operation(writes=False)
-def get_run(ctx: Ctx, *, run_id: str, deserialize: bool | None) -> Steps[Any]:
-    runs = ctx.tables.runs
-    row = (yield sa.select(*_agno_columns(runs)).where(runs.c.run_id == run_id)).first()
-    if row is None:
-        return None
-    record = as_dict(row)
-    return deserialize_run(record["run_type"], record["run_data"]) if deserialize else record
-
-
-@operation(writes=False)
-def get_runs(
-    ctx: Ctx,
-    *,
-    session_id: str | None,
-    user_id: str | None,
-    agent_id: str | None,
-    team_id: str | None,
-    workflow_id: str | None,
-    status: Any,
-    limit: int | None,
-    page: int | None,
-    sort_by: str | None,
-    sort_order: str | None,
-    deserialize: bool | None,
-) -> Steps[Any]:
-    runs = ctx.tables.runs
-    stmt = sa.select(*_agno_columns(runs))
-    for column, value in (
-        (runs.c.session_id, session_id),
-        (runs.c.user_id, user_id),
-        (runs.c.agent_id, agent_id),
-        (runs.c.team_id, team_id),
-        (runs.c.workflow_id, workflow_id),
-    ):
-        if value is not None:
-            stmt = stmt.where(column == value)
-    if status is not None:
-        stmt = stmt.where(runs.c.status == canonical_run_status(status))
-    total = (yield count_of(stmt)).scalar_one()
-    if sort_by is None:
-        stmt = stmt.order_by(runs.c.run_index.asc(), runs.c.created_at.asc(), runs.c.run_id.asc())
-    else:
-        stmt = ordered(stmt, runs, sort_by, sort_order)
-    records = [as_dict(r) for r in (yield paged(stmt, limit, page)).fetchall()]
-    if not deserialize:
-        return records, total
-    return [deserialize_run(r["run_type"], r["run_data"]) for r in records]
-
-
 def _delete_runs(ctx: Ctx, run_ids: list[str]) -> Steps[int]:
     """Delete runs and recount their sessions; returns how many runs were deleted."""
     runs, sessions = ctx.tables.runs, ctx.tables.sessions
@@ -576,7 +233,7 @@ def _delete_runs(ctx: Ctx, run_ids: list[str]) -> Steps[int]:
     # Lock the sessions (in key order: two deleters never wait on each other crosswise) before
     # touching their runs, as appends do, so the recount sees every committed append.
     locked_ids = (
-        yield locked(ctx, sa.select(sessions.c.session_id).where(sessions.c.session_id.in_(of_runs))
+        yield ctx.dialect.locked(sa.select(sessions.c.session_id).where(sessions.c.session_id.in_(of_runs))
                      .order_by(sessions.c.session_id))
     ).scalars().all()
     deleted = (yield sa.delete(runs).where(runs.c.run_id.in_(run_ids))).rowcount
@@ -585,50 +242,10 @@ def _delete_runs(ctx: Ctx, run_ids: list[str]) -> Steps[int]:
     return int(deleted)
 
 
-@operation(writes=True)
-def delete_run(ctx: Ctx, *, run_id: str) -> Steps[bool]:
-    return bool((yield from _delete_runs(ctx, [run_id])))
-
-
-@operation(writes=True)
-def delete_runs(ctx: Ctx, *, run_ids: Sequence[str]) -> Steps[None]:
-    if run_ids:
-        yield from _delete_runs(ctx, list(run_ids))
-
-
-@operation(writes=True)
-def cancel_pending_run(
-    ctx: Ctx, *, run_id: str, session_id: str, reason: str, user_id: str | None, expected_status: str
-) -> Steps[bool]:
-    if expected_status not in {"PENDING", "RUNNING"}:
-        raise ValueError("Only Pending or Running runs can be cancelled by recovery")
-    runs = ctx.tables.runs
-    row = (
-        yield locked(
-            ctx,
-            sa.select(runs.c.run_data)
-            .where(runs.c.run_id == run_id, runs.c.session_id == session_id, runs.c.status == expected_status)
-            .where((runs.c.user_id == user_id) | runs.c.user_id.is_(None)),
-        )
-    ).first()
-    if row is None:
-        return False
-    data = dict(row.run_data or {})
-    data["status"] = "CANCELLED"
-    if not data.get("content"):
-        data["content"] = reason
-    values = {"status": "CANCELLED", "run_data": data, "updated_at": int(time.time()), **_analytics_update(data)}
-    yield sa.update(runs).where(runs.c.run_id == run_id).values(values)
-    return True
-
-
-class SessionMethods:
+class SessionRepository(Repository):
     """agno's session and run methods, each one operation."""
 
-    _ctx: Ctx
-
-    _run: Callable[[Operation[Any]], Any]  # SqlDb's executor
-
+    @operation(writes=False)
     def get_session(
         self,
         session_id: str,
@@ -636,10 +253,25 @@ class SessionMethods:
         user_id: str | None = None,
         deserialize: bool | None = True,
         runs_limit: int | None = None,
-    ) -> Any:
-        return self._run(get_session(self._ctx, session_id=session_id, session_type=session_type, user_id=user_id,
-                                     deserialize=deserialize, runs_limit=runs_limit))
+    ) -> Steps[Any]:
+        ctx = self._ctx
+        table = ctx.tables.sessions
 
+        def build() -> sa.Select[Any]:
+            stmt = sa.select(*_agno_columns(table)).where(table.c.session_id == sa.bindparam("session_id"))
+            return stmt if user_id is None else stmt.where(table.c.user_id == sa.bindparam("user_id"))
+
+        stmt = ctx.shape(("sessions.get", user_id is not None), build)
+        row = (yield Bound(stmt, {"session_id": session_id, "user_id": user_id})).first()
+        if row is None:
+            return None
+        record = as_dict(row)
+        if runs_limit is not None and runs_limit < 0:
+            raise ValueError(f"runs_limit must be >= 0, got {runs_limit}")
+        yield from _attach_runs(ctx, [record], limit=runs_limit)
+        return _finish(record, session_type, deserialize)
+
+    @operation(writes=False)
     def get_sessions(
         self,
         session_type: SessionType | None = None,
@@ -654,13 +286,55 @@ class SessionMethods:
         sort_order: str | None = None,
         deserialize: bool | None = True,
         include_runs: bool = True,
-    ) -> Any:
-        return self._run(get_sessions(
-            self._ctx, session_type=session_type, user_id=user_id, component_id=component_id,
-            session_name=session_name, start_timestamp=start_timestamp, end_timestamp=end_timestamp, limit=limit,
-            page=page, sort_by=sort_by, sort_order=sort_order, deserialize=deserialize, include_runs=include_runs,
-        ))
+    ) -> Steps[Any]:
+        ctx = self._ctx
+        table = ctx.tables.sessions
+        kind = None if session_type is None else SessionType(session_type)
+        paging = page_params(limit, page)
+        filters = (user_id is not None, component_id is not None, start_timestamp is not None,
+                   end_timestamp is not None, session_name is not None, kind)
 
+        def build_filtered() -> sa.Select[Any]:
+            stmt = sa.select(*_agno_columns(table))
+            if user_id is not None:
+                stmt = stmt.where(table.c.user_id == sa.bindparam("user_id"))
+            if component_id is not None:
+                columns = {
+                    SessionType.AGENT: [table.c.agent_id],
+                    SessionType.TEAM: [table.c.team_id],
+                    SessionType.WORKFLOW: [table.c.workflow_id],
+                }.get(kind, [table.c.agent_id, table.c.team_id, table.c.workflow_id])  # type: ignore[arg-type]
+                stmt = stmt.where(sa.or_(*[c == sa.bindparam("component_id") for c in columns]))
+            if start_timestamp is not None:
+                stmt = stmt.where(table.c.created_at >= sa.bindparam("start_timestamp"))
+            if end_timestamp is not None:
+                stmt = stmt.where(table.c.created_at <= sa.bindparam("end_timestamp"))
+            if session_name is not None:
+                name = sa.func.coalesce(json_text(table.c.session_data, "session_name"), "")
+                stmt = stmt.where(name.ilike(sa.bindparam("name_pattern", type_=sa.String)))
+            if kind is not None:
+                stmt = stmt.where(table.c.session_type == kind.value)
+            return stmt
+
+        filtered = ctx.shape(("sessions.list", filters), build_filtered)
+        counted = ctx.shape(("sessions.count", filters), lambda: count_of(filtered))
+        listed = ctx.shape(("sessions.page", filters, sort_by, sort_order, page_shape(limit, page)),
+                           lambda: with_page(ordered(filtered, table, sort_by, sort_order), limit, page))
+        params = {"user_id": user_id, "component_id": component_id, "start_timestamp": start_timestamp,
+                  "end_timestamp": end_timestamp, "name_pattern": f"%{session_name}%", **paging}
+        total = (yield Bound(counted, params)).scalar_one()
+        rows = (yield Bound(listed, params)).fetchall()
+        records = [as_dict(r) for r in rows]
+        if include_runs:
+            yield from _attach_runs(ctx, records)
+        else:
+            for record in records:
+                record["runs"] = None
+        if not deserialize:
+            return records, total
+        return deserialize_sessions(session_type, records)
+
+    @operation(writes=True)
     def rename_session(
         self,
         session_id: str,
@@ -668,41 +342,145 @@ class SessionMethods:
         session_name: str,
         user_id: str | None = None,
         deserialize: bool | None = True,
-    ) -> Any:
-        return self._run(rename_session(self._ctx, session_id=session_id, session_type=session_type,
-                                        session_name=session_name, user_id=user_id, deserialize=deserialize))
+    ) -> Steps[Any]:
+        ctx = self._ctx
+        table = ctx.tables.sessions
+        stmt = sa.select(*_agno_columns(table)).where(table.c.session_id == session_id)
+        if session_type is not None:
+            stmt = stmt.where(table.c.session_type == SessionType(session_type).value)
+        if user_id is not None:
+            stmt = stmt.where(table.c.user_id == user_id)
+        row = (yield ctx.dialect.locked(stmt)).first()
+        if row is None:
+            return None
+        record = as_dict(row)
+        session_data = dict(record.get("session_data") or {})
+        session_data["session_name"] = session_name
+        record["session_data"] = session_data
+        yield sa.update(table).where(table.c.session_id == session_id).values(session_data=session_data)
+        yield from _attach_runs(ctx, [record])
+        return _finish(record, session_type, deserialize)
 
-    def upsert_session(self, session: Session, deserialize: bool | None = True) -> Any:
-        return self._run(upsert_session(self._ctx, session=session, deserialize=deserialize))
+    @operation(writes=True)
+    def upsert_session(self, session: Session, deserialize: bool | None = True) -> Steps[Any]:
+        ctx = self._ctx
+        row = checked(ctx.tables.sessions, session_row(session, updated_at=None))
+        stored = yield from _upsert_rows(ctx, [row], touch=int(time.time()))
+        record = stored.get(row["session_id"])
+        if record is None:
+            return None  # the row belongs to another user: left untouched
+        if not deserialize:
+            record["runs"] = [run if isinstance(run, dict) else run.to_dict() for run in session.runs or []]
+            return record
+        result = deserialize_session(None, record)
+        result.runs = session.runs  # type: ignore[union-attr]
+        return result
 
+    @operation(writes=True)
     def upsert_sessions(
         self, sessions: list[Session], deserialize: bool | None = True, preserve_updated_at: bool = False
-    ) -> list[Any]:
-        return self._run(upsert_sessions(self._ctx, sessions=sessions, deserialize=deserialize,
-                                         preserve_updated_at=preserve_updated_at))
+    ) -> Steps[list[Any]]:
+        ctx = self._ctx
+        now = int(time.time())
+        rows = [checked(ctx.tables.sessions, session_row(s, updated_at=s.updated_at if preserve_updated_at else now))
+                for s in sessions]
+        if len({r["session_id"] for r in rows}) != len(rows):
+            raise ValueError("upsert_sessions got the same session_id more than once")
+        if not rows:
+            return []
+        stored = yield from _upsert_rows(ctx, rows, touch=None)
+        results: list[Any] = []
+        for session in sessions:
+            record = stored.get(session.session_id)
+            if record is None:
+                continue
+            record["runs"] = [run if isinstance(run, dict) else run.to_dict() for run in session.runs or []]
+            results.append(deserialize_session(None, record) if deserialize else record)
+        return results
 
-    def insert_session_if_absent(self, session: Session) -> bool:
-        return self._run(insert_session_if_absent(self._ctx, session=session))
+    @operation(writes=True)
+    def insert_session_if_absent(self, session: Session) -> Steps[bool]:
+        ctx = self._ctx
+        row = checked(ctx.tables.sessions, session_row(session, updated_at=None))
+        inserted = (yield ctx.dialect.insert_ignore(ctx.tables.sessions, row, key=["session_id"])).rowcount
+        return inserted == 1
 
-    def delete_session(self, session_id: str, user_id: str | None = None) -> bool:
-        return self._run(delete_session(self._ctx, session_id=session_id, user_id=user_id))
+    @operation(writes=True)
+    def delete_session(self, session_id: str, user_id: str | None = None) -> Steps[bool]:
+        ctx = self._ctx
+        table, runs = ctx.tables.sessions, ctx.tables.runs
+        stmt = sa.delete(table).where(table.c.session_id == session_id)
+        if user_id is not None:
+            stmt = stmt.where(table.c.user_id == user_id)
+        deleted = (yield stmt).rowcount
+        if deleted:
+            # The foreign key cascades; this also covers engines opened without SQLite's FK pragma.
+            yield sa.delete(runs).where(runs.c.session_id == session_id)
+        return bool(deleted)
 
-    def delete_sessions(self, session_ids: list[str], user_id: str | None = None) -> None:
-        return self._run(delete_sessions(self._ctx, session_ids=session_ids, user_id=user_id))
+    @operation(writes=True)
+    def delete_sessions(self, session_ids: list[str], user_id: str | None = None) -> Steps[None]:
+        ctx = self._ctx
+        table, runs = ctx.tables.sessions, ctx.tables.runs
+        ids = list(session_ids)
+        if not ids:
+            return
+        if user_id is not None:
+            owned = (yield sa.select(table.c.session_id).where(table.c.session_id.in_(ids), table.c.user_id == user_id))
+            ids = [r[0] for r in owned.fetchall()]
+            if not ids:
+                return
+        yield sa.delete(table).where(table.c.session_id.in_(ids))
+        yield sa.delete(runs).where(runs.c.session_id.in_(ids))
 
-    def reassign_session_owner(self, session_id: str, *, previous_user_id: str, user_id: str | None) -> bool:
-        return self._run(reassign_session_owner(self._ctx, session_id=session_id, previous_user_id=previous_user_id,
-                                                user_id=user_id))
+    @operation(writes=True)
+    def reassign_session_owner(self, session_id: str, *, previous_user_id: str, user_id: str | None) -> Steps[bool]:
+        ctx = self._ctx
+        table, runs = ctx.tables.sessions, ctx.tables.runs
+        active = sa.select(runs.c.run_id).where(
+            runs.c.session_id == session_id, runs.c.status.in_(["PENDING", "RUNNING", "PAUSED"])
+        )
+        stmt = (
+            sa.update(table)
+            .where(table.c.session_id == session_id, table.c.user_id == previous_user_id, ~active.exists())
+            .values(user_id=user_id)
+        )
+        return bool((yield stmt).rowcount)
 
-    def upsert_run(self, run: Any, session_id: str, user_id: str | None = None, run_index: int | None = None) -> None:
-        return self._run(upsert_run(self._ctx, run=run, session_id=session_id, user_id=user_id, run_index=run_index))
+    @operation(writes=True)
+    def upsert_run(self, run: Any, session_id: str, user_id: str | None = None, run_index: int | None = None) -> Steps[None]:
+        ctx = self._ctx
+        row = _run_row(ctx, run, session_id=session_id, user_id=user_id, run_index=run_index)
+        owner = yield from _lock_session(ctx, session_id)
+        _check_run_owner(owner, session_id, user_id)
+        action = yield from _place_run(ctx, row)
+        runs = ctx.tables.runs
+        if action == "insert":
+            yield _insert_run(ctx, row)
+            yield from _recount(ctx, session_id)  # still under the session lock
+        else:
+            kept = ("status", "run_data", "user_id", "parent_run_id", "updated_at", "run_index")
+            values = {k: row[k] for k in kept} | {k: row[k] for k in RUN_COLUMNS if k not in RUN_TIME_COLUMNS}
+            yield sa.update(runs).where(runs.c.run_id == row["run_id"]).values(values)
 
+    @operation(writes=True)
     def append_run_to_session_if_absent(
         self, session_id: str, run_dict: dict[str, Any], user_id: str | None = None
-    ) -> bool | None:
-        return self._run(append_run_to_session_if_absent(self._ctx, session_id=session_id, run_dict=run_dict,
-                                                         user_id=user_id))
+    ) -> Steps[bool | None]:
+        ctx = self._ctx
+        row = _run_row(ctx, run_dict, session_id=session_id, user_id=user_id, run_index=None)
+        owner = yield from _lock_session(ctx, session_id)
+        if owner is None:
+            return None  # no session row yet: the caller creates it and retries
+        _check_run_owner(owner, session_id, user_id)
+        action = yield from _place_run(ctx, row)
+        if action != "insert":
+            return False  # a concurrent writer's row wins
+        yield _insert_run(ctx, row)
+        yield from _recount(ctx, session_id)  # still under the session lock
+        return True
 
+    @operation(writes=True)
     def update_run_in_session(
         self,
         session_id: str,
@@ -712,15 +490,62 @@ class SessionMethods:
         user_id: str | None = None,
         content_if_absent: str | None = None,
         session_data: dict[str, Any] | None = None,
-    ) -> Any:
-        return self._run(update_run_in_session(
-            self._ctx, session_id=session_id, run_id=run_id, fields=fields, expected_attempt=expected_attempt,
-            user_id=user_id, content_if_absent=content_if_absent, session_data=session_data,
-        ))
+    ) -> Steps[Any]:
+        ctx = self._ctx
+        from agno.run.status_persist import RunPersistOutcome
 
-    def get_run(self, run_id: str, deserialize: bool | None = True) -> Any:
-        return self._run(get_run(self._ctx, run_id=run_id, deserialize=deserialize))
+        runs, sessions = ctx.tables.runs, ctx.tables.sessions
+        if fields.get("status") is not None:
+            fields = {**fields, "status": canonical_run_status(fields["status"])}
+        row = (
+            yield ctx.dialect.locked(
+                sa.select(runs.c.run_data, runs.c.status)
+                .where(runs.c.run_id == run_id, runs.c.session_id == session_id)
+                .where((runs.c.user_id == user_id) | runs.c.user_id.is_(None)),
+            )
+        ).first()
+        if row is None or row.run_data is None:
+            return RunPersistOutcome.MISSING
+        run = dict(row.run_data)
+        stored_attempt = run.get("queue_attempt")
+        if expected_attempt is not None and stored_attempt is not None and stored_attempt > expected_attempt:
+            return RunPersistOutcome.STALE_ATTEMPT
+        stored_status = str(run.get("status") or row.status or "").lower()
+        incoming_status = str(fields.get("status") or "").lower()
+        if stored_status in ("completed", "cancelled") and incoming_status and incoming_status != stored_status:
+            return RunPersistOutcome.TERMINAL_REFUSED
+        run.update(fields)
+        if content_if_absent is not None and not run.get("content"):
+            run["content"] = content_if_absent
+        if expected_attempt is not None:
+            run["queue_attempt"] = expected_attempt
+        now = int(time.time())
+        values: dict[str, Any] = {"run_data": run, "updated_at": now, **_analytics_update(run)}
+        if fields.get("status") is not None:
+            values["status"] = fields["status"]
+        yield sa.update(runs).where(runs.c.run_id == run_id).values(values)
+        if session_data is not None:
+            written = (
+                yield sa.update(sessions)
+                .where(sessions.c.session_id == session_id)
+                .where((sessions.c.user_id == user_id) | sessions.c.user_id.is_(None))
+                .values(session_data=session_data, updated_at=now)
+            ).rowcount
+            if not written:
+                raise OwnershipError(f"cannot persist run metadata: session {session_id!r} is missing or not owned")
+        return RunPersistOutcome.UPDATED
 
+    @operation(writes=False)
+    def get_run(self, run_id: str, deserialize: bool | None = True) -> Steps[Any]:
+        ctx = self._ctx
+        runs = ctx.tables.runs
+        row = (yield sa.select(*_agno_columns(runs)).where(runs.c.run_id == run_id)).first()
+        if row is None:
+            return None
+        record = as_dict(row)
+        return deserialize_run(record["run_type"], record["run_data"]) if deserialize else record
+
+    @operation(writes=False)
     def get_runs(
         self,
         session_id: str | None = None,
@@ -734,21 +559,63 @@ class SessionMethods:
         sort_by: str | None = None,
         sort_order: str | None = None,
         deserialize: bool | None = True,
-    ) -> Any:
-        return self._run(get_runs(
-            self._ctx, session_id=session_id, user_id=user_id, agent_id=agent_id, team_id=team_id,
-            workflow_id=workflow_id, status=status, limit=limit, page=page, sort_by=sort_by, sort_order=sort_order,
-            deserialize=deserialize,
-        ))
+    ) -> Steps[Any]:
+        ctx = self._ctx
+        runs = ctx.tables.runs
+        stmt = sa.select(*_agno_columns(runs))
+        for column, value in (
+            (runs.c.session_id, session_id),
+            (runs.c.user_id, user_id),
+            (runs.c.agent_id, agent_id),
+            (runs.c.team_id, team_id),
+            (runs.c.workflow_id, workflow_id),
+        ):
+            if value is not None:
+                stmt = stmt.where(column == value)
+        if status is not None:
+            stmt = stmt.where(runs.c.status == canonical_run_status(status))
+        total = (yield count_of(stmt)).scalar_one()
+        if sort_by is None:
+            stmt = stmt.order_by(runs.c.run_index.asc(), runs.c.created_at.asc(), runs.c.run_id.asc())
+        else:
+            stmt = ordered(stmt, runs, sort_by, sort_order)
+        records = [as_dict(r) for r in (yield paged(stmt, limit, page)).fetchall()]
+        if not deserialize:
+            return records, total
+        return [deserialize_run(r["run_type"], r["run_data"]) for r in records]
 
-    def delete_run(self, run_id: str) -> bool:
-        return self._run(delete_run(self._ctx, run_id=run_id))
+    @operation(writes=True)
+    def delete_run(self, run_id: str) -> Steps[bool]:
+        ctx = self._ctx
+        return bool((yield from _delete_runs(ctx, [run_id])))
 
-    def delete_runs(self, run_ids: list[str]) -> None:
-        return self._run(delete_runs(self._ctx, run_ids=run_ids))
+    @operation(writes=True)
+    def delete_runs(self, run_ids: list[str]) -> Steps[None]:
+        ctx = self._ctx
+        if run_ids:
+            yield from _delete_runs(ctx, list(run_ids))
 
+    @operation(writes=True)
     def cancel_pending_run(
         self, run_id: str, *, session_id: str, reason: str, user_id: str | None = None, expected_status: str = "PENDING"
-    ) -> bool:
-        return self._run(cancel_pending_run(self._ctx, run_id=run_id, session_id=session_id, reason=reason,
-                                            user_id=user_id, expected_status=expected_status))
+    ) -> Steps[bool]:
+        ctx = self._ctx
+        if expected_status not in {"PENDING", "RUNNING"}:
+            raise ValueError("Only Pending or Running runs can be cancelled by recovery")
+        runs = ctx.tables.runs
+        row = (
+            yield ctx.dialect.locked(
+                sa.select(runs.c.run_data)
+                .where(runs.c.run_id == run_id, runs.c.session_id == session_id, runs.c.status == expected_status)
+                .where((runs.c.user_id == user_id) | runs.c.user_id.is_(None)),
+            )
+        ).first()
+        if row is None:
+            return False
+        data = dict(row.run_data or {})
+        data["status"] = "CANCELLED"
+        if not data.get("content"):
+            data["content"] = reason
+        values = {"status": "CANCELLED", "run_data": data, "updated_at": int(time.time()), **_analytics_update(data)}
+        yield sa.update(runs).where(runs.c.run_id == run_id).values(values)
+        return True

@@ -19,7 +19,7 @@ counted from the spans when a trace is read, in the same query. On top of agno 3
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 
@@ -27,9 +27,10 @@ import sqlalchemy as sa
 from agno.utils.string import sanitize_postgres_strings
 from sqlalchemy.sql import ColumnElement, Select
 
-from repositories.core.dialect import Ctx, insert_ignore, json_text, locked
-from repositories.core.operation import Operation, Steps, operation
+from repositories.core.context import Ctx, json_text
+from repositories.core.operation import Steps, operation
 from repositories.core.query import as_dict, count_of, paged
+from repositories.core.repository import Repository
 
 CONTEXT_IDS = ("run_id", "session_id", "user_id", "agent_id", "team_id", "workflow_id")
 GROUPINGS = ("session", "agent", "team", "workflow", "endpoint")
@@ -134,19 +135,14 @@ def merge_trace(stored: Mapping[str, Any], incoming: Mapping[str, Any]) -> dict[
 def _merge_into_stored(ctx: Ctx, row: dict[str, Any]) -> Steps[None]:
     traces = ctx.tables.traces
     # psycopg reports no rowcount for an INSERT unless asked to keep it.
-    inserted = insert_ignore(ctx, traces, row, key=["trace_id"]).execution_options(preserve_rowcount=True)
+    inserted = ctx.dialect.insert_ignore(traces, row, key=["trace_id"]).execution_options(preserve_rowcount=True)
     if (yield inserted).rowcount == 1:
         return
-    stored = (yield locked(ctx, sa.select(traces).where(traces.c.trace_id == row["trace_id"]))).first()
+    stored = (yield ctx.dialect.locked(sa.select(traces).where(traces.c.trace_id == row["trace_id"]))).first()
     if stored is None:  # deleted between the two statements
         yield sa.insert(traces).values(row)
         return
     yield sa.update(traces).where(traces.c.trace_id == row["trace_id"]).values(merge_trace(as_dict(stored), row))
-
-
-@operation(writes=True)
-def upsert_trace(ctx: Ctx, *, trace: Any) -> Steps[None]:
-    yield from _merge_into_stored(ctx, trace_row(ctx, trace))
 
 
 # --- spans --------------------------------------------------------------------------------------
@@ -166,11 +162,10 @@ def _placeholder_traces(ctx: Ctx, spans: Sequence[Any]) -> Steps[None]:
     missing = [trace_row(ctx, create_trace_from_spans(by_trace[t])) for t in by_trace if t not in stored]
     for rows in _chunks(missing):
         # A concurrent upsert_trace may have stored it meanwhile: that one wins, untouched.
-        yield insert_ignore(ctx, traces, list(rows), key=["trace_id"])
+        yield ctx.dialect.insert_ignore(traces, list(rows), key=["trace_id"])
 
 
-@operation(writes=True)
-def create_spans(ctx: Ctx, *, spans: Sequence[Any]) -> Steps[None]:
+def _create_spans(ctx: Ctx, *, spans: Sequence[Any]) -> Steps[None]:
     rows = [span_row(ctx, span) for span in spans]
     seen: set[str] = set()
     for row in rows:
@@ -184,52 +179,12 @@ def create_spans(ctx: Ctx, *, spans: Sequence[Any]) -> Steps[None]:
         yield sa.insert(ctx.tables.spans).values(list(chunk))
 
 
-@operation(writes=False)
-def get_span(ctx: Ctx, *, span_id: str) -> Steps[Any]:
-    from agno.tracing.schemas import Span
-
-    spans = ctx.tables.spans
-    row = (yield sa.select(spans).where(spans.c.span_id == span_id)).first()
-    return None if row is None else Span.from_dict(as_dict(row))
-
-
-@operation(writes=False)
-def get_spans(ctx: Ctx, *, trace_id: str | None, parent_span_id: str | None, limit: int | None) -> Steps[list[Any]]:
-    from agno.tracing.schemas import Span
-
-    spans = ctx.tables.spans
-    if limit is not None and limit < 0:
-        raise ValueError(f"`limit` must be >= 0; got {limit}")
-    stmt = sa.select(spans)
-    if trace_id:
-        stmt = stmt.where(spans.c.trace_id == trace_id)
-    if parent_span_id:
-        stmt = stmt.where(spans.c.parent_span_id == parent_span_id)
-    stmt = stmt.order_by(_iso(ctx, spans.c.start_time).asc(), spans.c.span_id.asc())
-    if limit:  # agno: 0 or None means no limit
-        stmt = stmt.limit(limit)
-    return [Span.from_dict(as_dict(row)) for row in (yield stmt).fetchall()]
-
-
 # --- reading traces -----------------------------------------------------------------------------
-
-
-def _iso(ctx: Ctx, column: ColumnElement[str]) -> ColumnElement[str]:
-    """An ISO-8601 text column compared character by character, as the instants it spells order.
-
-    Linguistic collations (MySQL's utf8mb4_unicode_ci, PostgreSQL's en_US) sort '.' before '+' or
-    skip punctuation, misordering ``12:00:00+00:00`` and ``12:00:00.5+00:00``.
-    """
-    if ctx.dialect == "postgresql":
-        return column.collate("C")
-    if ctx.dialect == "mysql":
-        return column.collate("utf8mb4_bin")
-    return column  # SQLite compares text bytewise
 
 
 def _newest_first(ctx: Ctx, stmt: Select[Any]) -> Select[Any]:
     traces = ctx.tables.traces
-    return stmt.order_by(_iso(ctx, traces.c.start_time).desc(), traces.c.trace_id.desc())
+    return stmt.order_by(ctx.dialect.bytewise(traces.c.start_time).desc(), traces.c.trace_id.desc())
 
 
 def _with_span_counts(ctx: Ctx, stmt: Select[Any]) -> Select[Any]:
@@ -253,66 +208,6 @@ def _filter_expr(ctx: Ctx, filter_expr: dict[str, Any]) -> ColumnElement[bool]:
 def _page(stmt: Select[Any], limit: int | None, page: int | None) -> Select[Any]:
     # agno's trace lists default to page=1 and ignore it without a limit.
     return paged(stmt, limit, page if limit is not None else None)
-
-
-@operation(writes=False)
-def get_trace(ctx: Ctx, *, trace_id: str | None, run_id: str | None) -> Steps[Any]:
-    from agno.tracing.schemas import Trace
-
-    traces = ctx.tables.traces
-    if trace_id:
-        condition = traces.c.trace_id == trace_id
-    elif run_id:
-        condition = traces.c.run_id == run_id
-    else:
-        return None
-    stmt = _newest_first(ctx, sa.select(traces).where(condition)).limit(1)
-    row = (yield _with_span_counts(ctx, stmt)).first()
-    return None if row is None else Trace.from_dict(as_dict(row))
-
-
-@operation(writes=False)
-def get_traces(
-    ctx: Ctx,
-    *,
-    run_id: str | None,
-    session_id: str | None,
-    user_id: str | None,
-    agent_id: str | None,
-    team_id: str | None,
-    workflow_id: str | None,
-    status: str | None,
-    start_time: datetime | None,
-    end_time: datetime | None,
-    limit: int | None,
-    page: int | None,
-    filter_expr: dict[str, Any] | None,
-) -> Steps[tuple[list[Any], int]]:
-    from agno.tracing.schemas import Trace
-
-    traces = ctx.tables.traces
-    stmt = sa.select(traces)
-    for column, value in (
-        (traces.c.run_id, run_id),
-        (traces.c.session_id, session_id),
-        (traces.c.agent_id, agent_id),
-        (traces.c.team_id, team_id),
-        (traces.c.workflow_id, workflow_id),
-        (traces.c.status, status),
-    ):
-        if value:
-            stmt = stmt.where(column == value)
-    if user_id is not None:
-        stmt = stmt.where(traces.c.user_id == user_id)
-    if start_time:
-        stmt = stmt.where(_iso(ctx, traces.c.start_time) >= start_time.isoformat())
-    if end_time:
-        stmt = stmt.where(_iso(ctx, traces.c.end_time) <= end_time.isoformat())
-    if filter_expr:
-        stmt = stmt.where(_filter_expr(ctx, filter_expr))
-    total = (yield count_of(stmt)).scalar_one()
-    listed = _page(_with_span_counts(ctx, _newest_first(ctx, stmt)), limit, page)
-    return [Trace.from_dict(as_dict(row)) for row in (yield listed).fetchall()], total
 
 
 # --- statistics ---------------------------------------------------------------------------------
@@ -370,9 +265,9 @@ def _trace_stat_filters(
         if value:
             conditions.append(column == value)
     if start_time:
-        conditions.append(_iso(ctx, traces.c.created_at) >= start_time.isoformat())
+        conditions.append(ctx.dialect.bytewise(traces.c.created_at) >= start_time.isoformat())
     if end_time:
-        conditions.append(_iso(ctx, traces.c.created_at) <= end_time.isoformat())
+        conditions.append(ctx.dialect.bytewise(traces.c.created_at) <= end_time.isoformat())
     if filter_expr:
         conditions.append(_filter_expr(ctx, filter_expr))
     return conditions
@@ -390,14 +285,14 @@ def _session_stats(
             sa.func.max(traces.c.team_id).label("team_id"),
             sa.func.max(traces.c.workflow_id).label("workflow_id"),
             sa.func.count(traces.c.trace_id).label("total_traces"),
-            sa.func.min(_iso(ctx, traces.c.created_at)).label("first_trace_at"),
-            sa.func.max(_iso(ctx, traces.c.created_at)).label("last_trace_at"),
+            sa.func.min(ctx.dialect.bytewise(traces.c.created_at)).label("first_trace_at"),
+            sa.func.max(ctx.dialect.bytewise(traces.c.created_at)).label("last_trace_at"),
         )
         .where(traces.c.session_id.is_not(None), *conditions)
         .group_by(traces.c.session_id)
     )
     total = (yield count_of(stmt)).scalar_one()
-    stmt = stmt.order_by(sa.func.max(_iso(ctx, traces.c.created_at)).desc(), traces.c.session_id)
+    stmt = stmt.order_by(sa.func.max(ctx.dialect.bytewise(traces.c.created_at)).desc(), traces.c.session_id)
     rows = (yield _page(stmt, limit, page)).fetchall()
     return [
         {
@@ -451,8 +346,8 @@ def _component_stats(
             _p95(ranked, ranked.c.duration_ms).label("p95_duration_ms"),
             sa.func.max(ranked.c.duration_ms).label("max_duration_ms"),
             sa.func.count(sa.case((ranked.c.status == "ERROR", 1))).label("error_traces"),
-            sa.func.min(_iso(ctx, ranked.c.created_at)).label("first_trace_at"),
-            sa.func.max(_iso(ctx, ranked.c.created_at)).label("last_trace_at"),
+            sa.func.min(ctx.dialect.bytewise(ranked.c.created_at)).label("first_trace_at"),
+            sa.func.max(ctx.dialect.bytewise(ranked.c.created_at)).label("last_trace_at"),
         )
         .group_by(ranked.c.grp)
         .order_by(total_traces.desc(), ranked.c.grp)
@@ -474,132 +369,31 @@ def _component_stats(
     ], total
 
 
-@operation(writes=False)
-def get_trace_stats(
-    ctx: Ctx,
-    *,
-    user_id: str | None,
-    agent_id: str | None,
-    team_id: str | None,
-    workflow_id: str | None,
-    start_time: datetime | None,
-    end_time: datetime | None,
-    limit: int | None,
-    page: int | None,
-    filter_expr: dict[str, Any] | None,
-    group_by: str,
-) -> Steps[tuple[list[dict[str, Any]], int]]:
-    if group_by not in GROUPINGS:
-        raise ValueError(f"Invalid group_by value: {group_by!r}. Allowed: {', '.join(GROUPINGS)}")
-    conditions = _trace_stat_filters(
-        ctx, user_id=user_id, agent_id=agent_id, team_id=team_id, workflow_id=workflow_id,
-        start_time=start_time, end_time=end_time, filter_expr=filter_expr,
-    )
-    if group_by == "session":
-        return (yield from _session_stats(ctx, conditions, limit, page))
-    return (yield from _component_stats(ctx, group_by, conditions, limit, page))
-
-
-@operation(writes=False)
-def get_span_stats(
-    ctx: Ctx,
-    *,
-    agent_id: str | None,
-    team_id: str | None,
-    workflow_id: str | None,
-    start_time: datetime | None,
-    end_time: datetime | None,
-    name: str | None,
-    span_type: str | None,
-    limit: int | None,
-    page: int | None,
-    sort_by: str,
-    sort_order: str,
-) -> Steps[tuple[list[dict[str, Any]], int]]:
-    if sort_by not in SPAN_SORTS:
-        raise ValueError(f"cannot sort span stats by {sort_by!r}; choose one of: {', '.join(SPAN_SORTS)}")
-    if sort_order not in ("asc", "desc"):
-        raise ValueError(f"sort_order must be 'asc' or 'desc', got {sort_order!r}")
-    spans, traces = ctx.tables.spans, ctx.tables.traces
-    # Only the span kind is read from the attributes, which can hold whole conversations.
-    kind = json_text(spans.c.attributes, SPAN_TYPE_KEY)
-    source: Any = spans
-    conditions: list[ColumnElement[bool]] = []
-    if agent_id or team_id or workflow_id:
-        source = spans.join(traces, spans.c.trace_id == traces.c.trace_id)
-        components = ((traces.c.agent_id, agent_id), (traces.c.team_id, team_id), (traces.c.workflow_id, workflow_id))
-        for column, value in components:
-            if value:
-                conditions.append(column == value)
-    if start_time:
-        conditions.append(_iso(ctx, spans.c.start_time) >= start_time.isoformat())
-    if end_time:
-        conditions.append(_iso(ctx, spans.c.start_time) <= end_time.isoformat())
-    if name:
-        conditions.append(spans.c.name == name)
-    if span_type:
-        conditions.append(kind == span_type)
-
-    counted = sa.select(spans.c.name, kind).select_from(source).where(*conditions).group_by(spans.c.name, kind)
-    total = (yield count_of(counted)).scalar_one()
-
-    ranked = (
-        sa.select(
-            spans.c.name,
-            kind.label("span_type"),
-            spans.c.span_id,
-            spans.c.duration_ms,
-            spans.c.status_code,
-            spans.c.start_time,
-            *_ranked([spans.c.name, kind], spans.c.duration_ms),
-        )
-        .select_from(source)
-        .where(*conditions)
-        .subquery()
-    )
-    aggregates: dict[str, ColumnElement[Any]] = {
-        "total_calls": sa.func.count(ranked.c.span_id),
-        "avg_duration_ms": sa.func.avg(ranked.c.duration_ms),
-        "p95_duration_ms": _p95(ranked, ranked.c.duration_ms),
-        "max_duration_ms": sa.func.max(ranked.c.duration_ms),
-        "error_count": sa.func.count(sa.case((ranked.c.status_code == "ERROR", 1))),
-        "last_called_at": sa.func.max(_iso(ctx, ranked.c.start_time)),
-    }
-    sort = aggregates[sort_by].asc() if sort_order == "asc" else aggregates[sort_by].desc()
-    stmt = (
-        sa.select(ranked.c.name, ranked.c.span_type, *[expr.label(key) for key, expr in aggregates.items()])
-        .group_by(ranked.c.name, ranked.c.span_type)
-        .order_by(sort, ranked.c.name, ranked.c.span_type)
-    )
-    rows = (yield _page(stmt, limit, page)).fetchall()
-    return [
-        {
-            "name": row.name,
-            "span_type": row.span_type,
-            "total_calls": row.total_calls,
-            "avg_duration_ms": _rounded(row.avg_duration_ms),
-            "p95_duration_ms": _rounded(row.p95_duration_ms),
-            "max_duration_ms": row.max_duration_ms,
-            "error_count": row.error_count,
-            "last_called_at": _instant_or_none(row.last_called_at),
-        }
-        for row in rows
-    ], total
-
-
-class TracingMethods:
+class TracingRepository(Repository):
     """agno's trace and span methods, each one operation."""
 
-    _ctx: Ctx
+    @operation(writes=True)
+    def upsert_trace(self, trace: Any) -> Steps[None]:
+        ctx = self._ctx
+        yield from _merge_into_stored(ctx, trace_row(ctx, trace))
 
-    _run: Callable[[Operation[Any]], Any]  # SqlDb's executor
+    @operation(writes=False)
+    def get_trace(self, trace_id: str | None = None, run_id: str | None = None) -> Steps[Any]:
+        ctx = self._ctx
+        from agno.tracing.schemas import Trace
 
-    def upsert_trace(self, trace: Any) -> None:
-        return self._run(upsert_trace(self._ctx, trace=trace))
+        traces = ctx.tables.traces
+        if trace_id:
+            condition = traces.c.trace_id == trace_id
+        elif run_id:
+            condition = traces.c.run_id == run_id
+        else:
+            return None
+        stmt = _newest_first(ctx, sa.select(traces).where(condition)).limit(1)
+        row = (yield _with_span_counts(ctx, stmt)).first()
+        return None if row is None else Trace.from_dict(as_dict(row))
 
-    def get_trace(self, trace_id: str | None = None, run_id: str | None = None) -> Any:
-        return self._run(get_trace(self._ctx, trace_id=trace_id, run_id=run_id))
-
+    @operation(writes=False)
     def get_traces(
         self,
         run_id: str | None = None,
@@ -614,13 +408,35 @@ class TracingMethods:
         limit: int | None = 20,
         page: int | None = 1,
         filter_expr: dict[str, Any] | None = None,
-    ) -> tuple[list[Any], int]:
-        return self._run(get_traces(
-            self._ctx, run_id=run_id, session_id=session_id, user_id=user_id, agent_id=agent_id, team_id=team_id,
-            workflow_id=workflow_id, status=status, start_time=start_time, end_time=end_time, limit=limit,
-            page=page, filter_expr=filter_expr,
-        ))
+    ) -> Steps[tuple[list[Any], int]]:
+        ctx = self._ctx
+        from agno.tracing.schemas import Trace
 
+        traces = ctx.tables.traces
+        stmt = sa.select(traces)
+        for column, value in (
+            (traces.c.run_id, run_id),
+            (traces.c.session_id, session_id),
+            (traces.c.agent_id, agent_id),
+            (traces.c.team_id, team_id),
+            (traces.c.workflow_id, workflow_id),
+            (traces.c.status, status),
+        ):
+            if value:
+                stmt = stmt.where(column == value)
+        if user_id is not None:
+            stmt = stmt.where(traces.c.user_id == user_id)
+        if start_time:
+            stmt = stmt.where(ctx.dialect.bytewise(traces.c.start_time) >= start_time.isoformat())
+        if end_time:
+            stmt = stmt.where(ctx.dialect.bytewise(traces.c.end_time) <= end_time.isoformat())
+        if filter_expr:
+            stmt = stmt.where(_filter_expr(ctx, filter_expr))
+        total = (yield count_of(stmt)).scalar_one()
+        listed = _page(_with_span_counts(ctx, _newest_first(ctx, stmt)), limit, page)
+        return [Trace.from_dict(as_dict(row)) for row in (yield listed).fetchall()], total
+
+    @operation(writes=False)
     def get_trace_stats(
         self,
         user_id: str | None = None,
@@ -633,27 +449,56 @@ class TracingMethods:
         page: int | None = 1,
         filter_expr: dict[str, Any] | None = None,
         group_by: Literal["session", "agent", "team", "workflow", "endpoint"] = "session",
-    ) -> tuple[list[dict[str, Any]], int]:
-        return self._run(get_trace_stats(
-            self._ctx, user_id=user_id, agent_id=agent_id, team_id=team_id, workflow_id=workflow_id,
-            start_time=start_time, end_time=end_time, limit=limit, page=page, filter_expr=filter_expr,
-            group_by=group_by,
-        ))
+    ) -> Steps[tuple[list[dict[str, Any]], int]]:
+        ctx = self._ctx
+        if group_by not in GROUPINGS:
+            raise ValueError(f"Invalid group_by value: {group_by!r}. Allowed: {', '.join(GROUPINGS)}")
+        conditions = _trace_stat_filters(
+            ctx, user_id=user_id, agent_id=agent_id, team_id=team_id, workflow_id=workflow_id,
+            start_time=start_time, end_time=end_time, filter_expr=filter_expr,
+        )
+        if group_by == "session":
+            return (yield from _session_stats(ctx, conditions, limit, page))
+        return (yield from _component_stats(ctx, group_by, conditions, limit, page))
 
-    def create_span(self, span: Any) -> None:
-        return self._run(create_spans(self._ctx, spans=[span]))
+    @operation(writes=True)
+    def create_span(self, span: Any) -> Steps[None]:
+        return (yield from _create_spans(self._ctx, spans=[span]))
 
-    def create_spans(self, spans: list[Any]) -> None:
-        return self._run(create_spans(self._ctx, spans=list(spans)))
+    @operation(writes=True)
+    def create_spans(self, spans: list[Any]) -> Steps[None]:
+        return (yield from _create_spans(self._ctx, spans=list(spans)))
 
-    def get_span(self, span_id: str) -> Any:
-        return self._run(get_span(self._ctx, span_id=span_id))
+    @operation(writes=False)
+    def get_span(self, span_id: str) -> Steps[Any]:
+        ctx = self._ctx
+        from agno.tracing.schemas import Span
 
+        spans = ctx.tables.spans
+        row = (yield sa.select(spans).where(spans.c.span_id == span_id)).first()
+        return None if row is None else Span.from_dict(as_dict(row))
+
+    @operation(writes=False)
     def get_spans(
         self, trace_id: str | None = None, parent_span_id: str | None = None, limit: int | None = 1000
-    ) -> list[Any]:
-        return self._run(get_spans(self._ctx, trace_id=trace_id, parent_span_id=parent_span_id, limit=limit))
+    ) -> Steps[list[Any]]:
+        ctx = self._ctx
+        from agno.tracing.schemas import Span
 
+        spans = ctx.tables.spans
+        if limit is not None and limit < 0:
+            raise ValueError(f"`limit` must be >= 0; got {limit}")
+        stmt = sa.select(spans)
+        if trace_id:
+            stmt = stmt.where(spans.c.trace_id == trace_id)
+        if parent_span_id:
+            stmt = stmt.where(spans.c.parent_span_id == parent_span_id)
+        stmt = stmt.order_by(ctx.dialect.bytewise(spans.c.start_time).asc(), spans.c.span_id.asc())
+        if limit:  # agno: 0 or None means no limit
+            stmt = stmt.limit(limit)
+        return [Span.from_dict(as_dict(row)) for row in (yield stmt).fetchall()]
+
+    @operation(writes=False)
     def get_span_stats(
         self,
         agent_id: str | None = None,
@@ -667,9 +512,74 @@ class TracingMethods:
         page: int | None = 1,
         sort_by: str = "total_calls",
         sort_order: str = "desc",
-    ) -> tuple[list[dict[str, Any]], int]:
-        return self._run(get_span_stats(
-            self._ctx, agent_id=agent_id, team_id=team_id, workflow_id=workflow_id, start_time=start_time,
-            end_time=end_time, name=name, span_type=span_type, limit=limit, page=page, sort_by=sort_by,
-            sort_order=sort_order,
-        ))
+    ) -> Steps[tuple[list[dict[str, Any]], int]]:
+        ctx = self._ctx
+        if sort_by not in SPAN_SORTS:
+            raise ValueError(f"cannot sort span stats by {sort_by!r}; choose one of: {', '.join(SPAN_SORTS)}")
+        if sort_order not in ("asc", "desc"):
+            raise ValueError(f"sort_order must be 'asc' or 'desc', got {sort_order!r}")
+        spans, traces = ctx.tables.spans, ctx.tables.traces
+        # Only the span kind is read from the attributes, which can hold whole conversations.
+        kind = json_text(spans.c.attributes, SPAN_TYPE_KEY)
+        source: Any = spans
+        conditions: list[ColumnElement[bool]] = []
+        if agent_id or team_id or workflow_id:
+            source = spans.join(traces, spans.c.trace_id == traces.c.trace_id)
+            components = ((traces.c.agent_id, agent_id), (traces.c.team_id, team_id), (traces.c.workflow_id, workflow_id))
+            for column, value in components:
+                if value:
+                    conditions.append(column == value)
+        if start_time:
+            conditions.append(ctx.dialect.bytewise(spans.c.start_time) >= start_time.isoformat())
+        if end_time:
+            conditions.append(ctx.dialect.bytewise(spans.c.start_time) <= end_time.isoformat())
+        if name:
+            conditions.append(spans.c.name == name)
+        if span_type:
+            conditions.append(kind == span_type)
+
+        counted = sa.select(spans.c.name, kind).select_from(source).where(*conditions).group_by(spans.c.name, kind)
+        total = (yield count_of(counted)).scalar_one()
+
+        ranked = (
+            sa.select(
+                spans.c.name,
+                kind.label("span_type"),
+                spans.c.span_id,
+                spans.c.duration_ms,
+                spans.c.status_code,
+                spans.c.start_time,
+                *_ranked([spans.c.name, kind], spans.c.duration_ms),
+            )
+            .select_from(source)
+            .where(*conditions)
+            .subquery()
+        )
+        aggregates: dict[str, ColumnElement[Any]] = {
+            "total_calls": sa.func.count(ranked.c.span_id),
+            "avg_duration_ms": sa.func.avg(ranked.c.duration_ms),
+            "p95_duration_ms": _p95(ranked, ranked.c.duration_ms),
+            "max_duration_ms": sa.func.max(ranked.c.duration_ms),
+            "error_count": sa.func.count(sa.case((ranked.c.status_code == "ERROR", 1))),
+            "last_called_at": sa.func.max(ctx.dialect.bytewise(ranked.c.start_time)),
+        }
+        sort = aggregates[sort_by].asc() if sort_order == "asc" else aggregates[sort_by].desc()
+        stmt = (
+            sa.select(ranked.c.name, ranked.c.span_type, *[expr.label(key) for key, expr in aggregates.items()])
+            .group_by(ranked.c.name, ranked.c.span_type)
+            .order_by(sort, ranked.c.name, ranked.c.span_type)
+        )
+        rows = (yield _page(stmt, limit, page)).fetchall()
+        return [
+            {
+                "name": row.name,
+                "span_type": row.span_type,
+                "total_calls": row.total_calls,
+                "avg_duration_ms": _rounded(row.avg_duration_ms),
+                "p95_duration_ms": _rounded(row.p95_duration_ms),
+                "max_duration_ms": row.max_duration_ms,
+                "error_count": row.error_count,
+                "last_called_at": _instant_or_none(row.last_called_at),
+            }
+            for row in rows
+        ], total

@@ -8,13 +8,11 @@ reports agno's current schema version, because our migrations already give every
 from __future__ import annotations
 
 from datetime import datetime
-from collections.abc import Callable
-from typing import Any
 
 import sqlalchemy as sa
 
-from repositories.core.dialect import Ctx, upsert
-from repositories.core.operation import Operation, Steps, operation
+from repositories.core.operation import Steps, operation
+from repositories.core.repository import Repository
 
 
 def current_agno_schema_version() -> str:
@@ -23,27 +21,18 @@ def current_agno_schema_version() -> str:
     return str(MigrationManager.available_versions[-1][1])
 
 
-@operation(writes=False)
-def get_latest_schema_version(ctx: Ctx, *, table_name: str) -> Steps[str]:
-    table = ctx.tables.versions
-    version = (yield sa.select(table.c.version).where(table.c.table_name == table_name)).scalar()
-    return version or current_agno_schema_version()
+class VersionRepository(Repository):
 
+    @operation(writes=False)
+    def get_latest_schema_version(self, table_name: str) -> Steps[str]:
+        ctx = self._ctx
+        table = ctx.tables.versions
+        version = (yield sa.select(table.c.version).where(table.c.table_name == table_name)).scalar()
+        return version or current_agno_schema_version()
 
-@operation(writes=True)
-def upsert_schema_version(ctx: Ctx, *, table_name: str, version: str) -> Steps[None]:
-    now = datetime.now().isoformat()
-    row = {"table_name": table_name, "version": version, "created_at": now, "updated_at": now}
-    yield upsert(ctx, ctx.tables.versions, row, key=["table_name"], update=["version", "updated_at"])
-
-
-class VersionMethods:
-    _ctx: Ctx
-
-    _run: Callable[[Operation[Any]], Any]  # SqlDb's executor
-
-    def get_latest_schema_version(self, table_name: str) -> str:
-        return self._run(get_latest_schema_version(self._ctx, table_name=table_name))
-
-    def upsert_schema_version(self, table_name: str, version: str) -> None:
-        return self._run(upsert_schema_version(self._ctx, table_name=table_name, version=version))
+    @operation(writes=True)
+    def upsert_schema_version(self, table_name: str, version: str) -> Steps[None]:
+        ctx = self._ctx
+        now = datetime.now().isoformat()
+        row = {"table_name": table_name, "version": version, "created_at": now, "updated_at": now}
+        yield ctx.dialect.upsert(ctx.tables.versions, row, key=["table_name"], update=["version", "updated_at"])

@@ -1,8 +1,8 @@
 """``AsyncSqlDb``: agno's ``AsyncBaseDb`` from the very same operations as the sync classes.
 
-Every public method of a sync method group is ``return self._run(<operation>)``. Here ``_run``
-hands the operation back instead of executing it, and :func:`async_twin` wraps each method as a
-coroutine that awaits the async executor: signatures, argument checks and statements are shared,
+Every public agno method is an ``@operation`` (``repositories.core.operation``): calling it hands
+``self._run`` an operation. Here ``_run`` hands the operation back instead of executing it, and
+:func:`async_twin` wraps each method as a coroutine that awaits the async executor: signatures, argument checks and statements are shared,
 only the executor differs. Drivers: psycopg 3 (async mode), aiosqlite, aiomysql.
 """
 
@@ -19,30 +19,28 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from agno_models.engine import create_async_engine, create_engine, sync_url
 from repositories.core.db import StorageConfig, check_table_arguments, default_id
-from repositories.core.operation import Operation, run_async
+from repositories.core.operation import Operation, is_operation, run_async
 from repositories.core.schema import ensure_schema
 
 T = TypeVar("T")
 
 
 def async_twin(sync_methods: type, name: str) -> type:
-    """A class whose methods are coroutine versions of ``sync_methods``' public methods."""
+    """A class whose methods are coroutine versions of ``sync_methods``' agno operations."""
     namespace: dict[str, Any] = {"__doc__": f"Async twin of {sync_methods.__name__}."}
     for attr in dir(sync_methods):
         fn = getattr(sync_methods, attr)
-        if attr.startswith("_") or not inspect.isfunction(fn):
-            continue
-        namespace[attr] = _coroutine(fn)
+        if not attr.startswith("_") and inspect.isfunction(fn):
+            if not is_operation(fn):
+                raise TypeError(f"{fn.__qualname__} must be an @operation to have an async twin")
+            namespace[attr] = _coroutine(fn)
     return type(name, (), namespace)
 
 
 def _coroutine(fn: Any) -> Any:
     @functools.wraps(fn)
     async def method(self: AsyncSqlDb, *args: Any, **kwargs: Any) -> Any:
-        op = fn(self, *args, **kwargs)  # builds (and validates) the operation, runs nothing
-        if not isinstance(op, Operation):
-            raise TypeError(f"{fn.__qualname__} must return self._run(<operation>) to have an async twin")
-        return await self._arun(op)
+        return await self._arun(fn(self, *args, **kwargs))  # our _run hands the operation back
 
     return method
 
@@ -63,14 +61,12 @@ class AsyncSqlDb(StorageConfig, AsyncBaseDb):
     ) -> None:
         check_table_arguments(type(self).__name__, tables)
         self.db_engine: AsyncEngine = self._adopt_engine(db_engine, db_url, create_async_engine)
-        # agno's async base class knows fewer table arguments; the rest keep their defaults.
+        # agno's async base class knows fewer table arguments; table_names_of reads the rest here.
         known = set(inspect.signature(AsyncBaseDb.__init__).parameters)
         AsyncBaseDb.__init__(
             self, id=id or default_id(self.db_engine.url, db_schema), **{k: v for k, v in tables.items() if k in known}
         )
-        for argument, attribute in (("component_configs_table", "component_configs_table_name"),
-                                    ("component_links_table", "component_links_table_name")):
-            setattr(self, attribute, tables.get(argument) or f"agno_{argument.removesuffix('_table')}")
+        self._table_arguments = tables
         self._configure(dialect_name=self.db_engine.dialect.name, db_schema=db_schema, auto_upgrade=auto_upgrade,
                         knowledge_embeddings_table=knowledge_embeddings_table)
         self._schema_ready = False

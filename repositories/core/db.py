@@ -17,45 +17,37 @@ from sqlalchemy.orm import scoped_session, sessionmaker
 
 from agno_models.engine import create_engine
 from agno_models.layout import TableNames
-from repositories.core.dialect import Ctx, dialect_family
+from agno_models.registry import kinds
+from repositories.core.context import Ctx
+from repositories.core.dialects import dialect_family, dialect_for
 from repositories.core.operation import Operation, run_sync
 from repositories.core.schema import ensure_schema
 from repositories.core.tables import TableSet
 
 T = TypeVar("T")
 
-TABLE_ARGUMENTS = (
-    "session_table", "runs_table", "memory_table", "metrics_table", "eval_table", "knowledge_table",
-    "traces_table", "spans_table", "versions_table", "components_table", "component_configs_table",
-    "component_links_table", "learnings_table", "schedules_table", "schedule_runs_table", "approvals_table",
-)
+def table_arguments() -> set[str]:
+    """The constructor keywords that rename a table (``session_table=``, ...), from the registry."""
+    return {k.argument for k in kinds() if k.argument is not None}
 
 
 def table_names_of(db: Any, knowledge_embeddings_table: str | None) -> TableNames:
-    """Our TableNames from the names agno's base class derived (it renames runs with sessions)."""
-    knowledge = db.knowledge_table_name
-    return TableNames(
-        sessions=db.session_table_name,
-        runs=db.runs_table_name,
-        memories=db.memory_table_name,
-        knowledge=knowledge,
-        # The chunk table follows the knowledge table when that one is renamed.
-        knowledge_embeddings=knowledge_embeddings_table
-        or ("agno_knowledge_embeddings" if knowledge == "agno_knowledge" else f"{knowledge}_embeddings"),
-        evals=db.eval_table_name,
-        metrics=db.metrics_table_name,
-        traces=db.trace_table_name,
-        spans=db.span_table_name,
-        schedules=db.schedules_table_name,
-        schedule_runs=db.schedule_runs_table_name,
-        approvals=db.approvals_table_name,
-        learnings=db.learnings_table_name,
-        components=db.components_table_name,
-        # agno's async base class has no arguments for these two; their defaults apply.
-        component_configs=getattr(db, "component_configs_table_name", "agno_component_configs"),
-        component_links=getattr(db, "component_links_table_name", "agno_component_links"),
-        versions=db.versions_table_name,
+    """Our TableNames from the names agno's base class derived (it renames runs with sessions).
+
+    A kind agno's base class has no attribute for (the async base lacks some) keeps its default,
+    or the name passed for its constructor keyword (``db._table_arguments``).
+    """
+    given: dict[str, str | None] = getattr(db, "_table_arguments", {})
+    names: dict[str, str] = {}
+    for kind in kinds():
+        if kind.attribute is not None:
+            names[kind.kind] = getattr(db, kind.attribute, None) or given.get(kind.argument or "") or kind.default
+    # The chunk table follows the knowledge table when that one is renamed.
+    knowledge = names["knowledge"]
+    names["knowledge_embeddings"] = knowledge_embeddings_table or (
+        "agno_knowledge_embeddings" if knowledge == "agno_knowledge" else f"{knowledge}_embeddings"
     )
+    return TableNames(**names)
 
 
 class StorageConfig:
@@ -78,7 +70,7 @@ class StorageConfig:
         self.auto_upgrade = auto_upgrade
         self.table_names = table_names_of(self, knowledge_embeddings_table)
         self.tables = TableSet.for_names(self.table_names)
-        self._ctx = Ctx(tables=self.tables, dialect=self.dialect)
+        self._ctx = Ctx(tables=self.tables, dialect=dialect_for(self.dialect))
         self.migrated_on_first_use = False  # whether this instance ran the migrations
         self._metrics_refreshed_at = 0.0  # get_metrics recalculates at most once a minute
 
@@ -106,7 +98,7 @@ class StorageConfig:
 
 
 def check_table_arguments(owner: str, tables: dict[str, Any]) -> None:
-    unknown = sorted(set(tables) - set(TABLE_ARGUMENTS))
+    unknown = sorted(set(tables) - table_arguments())
     if unknown:
         raise TypeError(f"{owner} got unexpected argument(s) {unknown}")
 

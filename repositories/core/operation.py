@@ -14,7 +14,7 @@ import functools
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
-from typing import Any, Generic, ParamSpec, TypeVar
+from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Result
@@ -52,8 +52,30 @@ class Operation(Generic[T]):
     name: str
 
 
-def operation(*, writes: bool) -> Callable[[Callable[P, Steps[T]]], Callable[P, Operation[T]]]:
-    """Mark a generator function as an operation; ``writes`` selects SQLite's write lock."""
+def operation(*, writes: bool) -> Callable[[Callable[Concatenate[Any, P], Steps[T]]], Callable[Concatenate[Any, P], T]]:
+    """Make a generator method an agno method: one definition, run by the db's executor.
+
+    The decorated generator takes agno's arguments and yields statements; the method it becomes
+    hands a fresh generator per attempt to ``self._run``. Sync classes execute it there; the
+    async classes derive an ``async def`` twin from the same definition (``async_twin``), so each
+    agno method is written once. ``writes`` selects SQLite's write lock.
+    """
+
+    def decorate(fn: Callable[Concatenate[Any, P], Steps[T]]) -> Callable[Concatenate[Any, P], T]:
+        name = fn.__name__
+
+        @functools.wraps(fn)
+        def method(self: Any, *args: P.args, **kwargs: P.kwargs) -> T:
+            return self._run(Operation(start=lambda: fn(self, *args, **kwargs), writes=writes, name=name))  # type: ignore[no-any-return]
+
+        method.__agno_operation__ = True  # type: ignore[attr-defined]
+        return method
+
+    return decorate
+
+
+def unit(*, writes: bool) -> Callable[[Callable[P, Steps[T]]], Callable[P, Operation[T]]]:
+    """A generator function that builds an :class:`Operation` for a caller to run (not a method)."""
 
     def decorate(fn: Callable[P, Steps[T]]) -> Callable[P, Operation[T]]:
         @functools.wraps(fn)
@@ -63,6 +85,10 @@ def operation(*, writes: bool) -> Callable[[Callable[P, Steps[T]]], Callable[P, 
         return build
 
     return decorate
+
+
+def is_operation(fn: Any) -> bool:
+    return getattr(fn, "__agno_operation__", False) is True
 
 
 def is_transient(error: BaseException) -> bool:

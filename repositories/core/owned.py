@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from repositories.core.dialect import Ctx, upsert
+from repositories.core.context import Ctx
 from repositories.core.operation import Bound, Steps
 from repositories.core.query import as_dict
 
@@ -45,9 +45,9 @@ def owned_upsert(
         stmt = _upsert_shape(ctx, table, columns, key=key, fixed=tuple(fixed), touch=touch is not None,
                              returning=tuple(returning))
         result = yield Bound(stmt, same[0] | {"touch": touch} if touch is not None else same)
-        if ctx.returns_upserted:
+        if ctx.dialect.returns_upserted:
             found.extend(result.fetchall())
-    if not ctx.returns_upserted:
+    if not ctx.dialect.returns_upserted:
         read_back = ctx.shape(
             (table.name, "read_back", tuple(returning)),
             lambda: sa.select(*returning).where(table.c[key].in_(sa.bindparam("keys", expanding=True))),
@@ -72,9 +72,9 @@ def _upsert_shape(
         }
         if touch:
             update["updated_at"] = lambda incoming: sa.bindparam("touch", type_=sa.BigInteger)
-        stmt = upsert(ctx, table, None, key=[key], update=update, only_if=lambda incoming: (
+        stmt = ctx.dialect.upsert(table, None, key=[key], update=update, only_if=lambda incoming: (
             (table.c.user_id == incoming("user_id")) | table.c.user_id.is_(None)
         ))
-        return stmt.returning(*returning) if ctx.returns_upserted else stmt
+        return stmt.returning(*returning) if ctx.dialect.returns_upserted else stmt
 
     return ctx.shape((table.name, "owned_upsert", columns, fixed, touch, returning), build)

@@ -20,8 +20,8 @@ from sqlalchemy.dialects import mysql, postgresql, sqlite
 from sqlalchemy.sql import ColumnElement
 from sqlalchemy.types import NullType, UserDefinedType
 
-from repositories.core.dialect import Ctx, locked
-from repositories.core.operation import Bound, operation
+from repositories.core.context import Ctx
+from repositories.core.operation import Bound, unit
 from repositories.vectors import pgcopy, pgwire
 from repositories.vectors import sql as q
 from repositories.vectors.exact import EmbeddingCache
@@ -70,7 +70,7 @@ class Base:
 
     @property
     def dialect(self) -> str:
-        return self.ctx.dialect
+        return self.ctx.dialect.name
 
     def predicate(self) -> ColumnElement[bool]:
         """This base's rows. On PostgreSQL the name is inlined: a partial index is only chosen when
@@ -95,7 +95,7 @@ def _where(*conditions: ColumnElement[bool] | None) -> ColumnElement[bool]:
 # --- setup ---------------------------------------------------------------------------------------
 
 
-@operation(writes=True)
+@unit(writes=True)
 def prepare_base(base: Base, *, force_recreate: bool = False) -> Steps:
     """Make the per-base search structures: the HNSW index (PostgreSQL) or the FTS5 mirror (SQLite)."""
     table = base.table.name
@@ -137,7 +137,7 @@ def prepare_base(base: Base, *, force_recreate: bool = False) -> Steps:
     return True
 
 
-@operation(writes=False)
+@unit(writes=False)
 def base_exists(base: Base) -> Steps:
     """Whether ``prepare_base`` has run: the base's HNSW index, the FTS5 mirror, or (MySQL) the table."""
     table = base.table.name
@@ -160,7 +160,7 @@ def _version(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in text.split(".")[:2] if part.isdigit())
 
 
-@operation(writes=True)
+@unit(writes=True)
 def drop_base(base: Base) -> Steps:
     """Delete the base's chunks and, on PostgreSQL, every vector index it had."""
     deleted = (yield sa.delete(base.table).where(base.predicate())).rowcount
@@ -184,7 +184,7 @@ def _updatable(table: sa.Table) -> list[str]:
 def _upsert_statement(ctx: Ctx, table: sa.Table) -> Any:
     """INSERT ... ON CONFLICT (knowledge_base, id) DO UPDATE, for executemany (no VALUES bound)."""
     keep = _updatable(table)
-    stmt = (postgresql.insert if ctx.dialect == "postgresql" else sqlite.insert)(table)
+    stmt = (postgresql.insert if ctx.dialect.name == "postgresql" else sqlite.insert)(table)
     return stmt.on_conflict_do_update(index_elements=["knowledge_base", "id"], set_={c: stmt.excluded[c] for c in keep})
 
 
@@ -198,7 +198,7 @@ class Chunks:
     json: list[tuple[str, str | None, str | None]]
 
 
-@operation(writes=True)
+@unit(writes=True)
 def write_chunks(
     base: Base,
     *,
@@ -293,23 +293,23 @@ def _pg_bulk_write(base: Base, chunks: Chunks, upsert: bool) -> Steps:
     return len(rows)
 
 
-@operation(writes=True)
+@unit(writes=True)
 def delete_chunks(base: Base, *, condition: ColumnElement[bool] | None) -> Steps:
     return (yield sa.delete(base.table).where(_where(base.predicate(), condition))).rowcount
 
 
-@operation(writes=False)
+@unit(writes=False)
 def chunk_exists(base: Base, *, condition: ColumnElement[bool]) -> Steps:
     found = (yield sa.select(sa.literal(1)).where(base.predicate(), condition).limit(1)).first()
     return found is not None
 
 
-@operation(writes=False)
+@unit(writes=False)
 def count_chunks(base: Base) -> Steps:
     return int((yield sa.select(sa.func.count()).select_from(base.table).where(base.predicate())).scalar() or 0)
 
 
-@operation(writes=True)
+@unit(writes=True)
 def merge_metadata(base: Base, *, content_id: str, metadata: dict[str, Any], now: Any) -> Steps:
     """agno's update_metadata: merge ``metadata`` into each chunk's meta_data, set ``filters`` to it.
 
@@ -317,7 +317,7 @@ def merge_metadata(base: Base, *, content_id: str, metadata: dict[str, Any], now
     (MySQL's JSON_MERGE_PATCH deletes keys set to null; PostgreSQL's ``||`` keeps them).
     """
     table = base.table
-    rows = (yield locked(base.ctx, sa.select(table.c.id, table.c.meta_data).where(
+    rows = (yield base.ctx.dialect.locked(sa.select(table.c.id, table.c.meta_data).where(
         base.predicate(), table.c.content_id == content_id))).all()
     if not rows:
         return 0
@@ -563,7 +563,7 @@ class Hit:
     score: float  # agno's 0-1 similarity_score
 
 
-@operation(writes=False)
+@unit(writes=False)
 def vector_search(base: Base, *, query: np.ndarray, where: ColumnElement[bool] | None, limit: int,
                   max_distance: float | None) -> Steps:
     from agno.vectordb.score import normalize_score
@@ -584,7 +584,7 @@ def vector_search(base: Base, *, query: np.ndarray, where: ColumnElement[bool] |
     return hits
 
 
-@operation(writes=False)
+@unit(writes=False)
 def keyword_search(base: Base, *, terms: list[str], query_text: str, where: ColumnElement[bool] | None,
                    limit: int, min_score: float | None) -> Steps:
     ranked = yield from keyword_leg(base, terms, query_text, where, limit)
@@ -595,7 +595,7 @@ def keyword_search(base: Base, *, terms: list[str], query_text: str, where: Colu
     return [Hit(rows[i], s) for i, s in scored]
 
 
-@operation(writes=False)
+@unit(writes=False)
 def hybrid_search(base: Base, *, query: np.ndarray, terms: list[str], query_text: str,
                   where: ColumnElement[bool] | None, limit: int, candidates: int,
                   max_distance: float | None, vector_weight: float, rrf_k: int) -> Steps:

@@ -30,8 +30,9 @@ from sqlalchemy.sql import ColumnElement
 from agno_models.engine import create_async_engine, create_engine, json_dumps, json_dumps_postgres, sync_url
 from agno_models.layout import DEFAULT_NAMES, TableNames
 from agno_models.types import ID_LENGTH
-from repositories.core.dialect import Ctx, dialect_family
-from repositories.core.operation import Bound, Operation, operation, run_async, run_sync
+from repositories.core.context import Ctx
+from repositories.core.dialects import dialect_family, dialect_for
+from repositories.core.operation import Bound, Operation, run_async, run_sync, unit
 from repositories.core.schema import ensure_schema
 from repositories.core.tables import TableSet
 from repositories.core.values import checked
@@ -303,7 +304,7 @@ class SqlVectorDb(VectorDb):
         self.maintenance_work_mem = maintenance_work_mem
         self.rrf_k = rrf_k
 
-        self._ctx = Ctx(tables=TableSet.for_names(names), dialect=self.dialect)
+        self._ctx = Ctx(tables=TableSet.for_names(names), dialect=dialect_for(self.dialect))
         self._base = ops.Base(
             ctx=self._ctx, name=self.table_name, dimensions=dimensions, distance=self.distance, schema=self.db_schema,
             hnsw_m=hnsw_m, hnsw_ef_construction=hnsw_ef_construction, ef_search=ef_search,
@@ -802,7 +803,7 @@ def _check_range(name: str, value: Any, low: int, high: int) -> None:
         raise ValueError(f"{name} must be an integer from {low} to {high}, got {value!r}")
 
 
-@operation(writes=False)
+@unit(writes=False)
 def _explain(base: ops.Base, vector: np.ndarray | None, plan: _Plan, kind: SearchType) -> ops.Steps:
     plans: list[str] = []
     if vector is not None:

@@ -1,0 +1,77 @@
+"""MySQL and MariaDB (PyMySQL, aiomysql)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+from sqlalchemy.sql import ColumnElement, FromClause
+from sqlalchemy.sql.dml import Insert
+
+from repositories.core.dialects.base import Dialect, Incoming, Rows, Updates, _assignments, _values
+
+
+class MySQLDialect(Dialect):
+    name = "mysql"
+    returns_upserted = False
+
+    def upsert(
+        self,
+        table: sa.Table,
+        rows: Rows,
+        *,
+        key: Sequence[str],
+        update: Updates,
+        only_if: Callable[[Incoming], ColumnElement[bool]] | None = None,
+    ) -> Insert:
+        stmt = mysql.insert(table)
+        values = _values(rows)
+        if values is not None:
+            stmt = stmt.values(values)
+        incoming: Incoming = lambda name: stmt.inserted[name]  # noqa: E731
+        assignments = _assignments(update, incoming)
+        if only_if is not None:
+            # No WHERE on ON DUPLICATE KEY UPDATE: each assignment becomes IF(guard, new, old).
+            # Assignments apply left to right and later ones see earlier results, so the columns
+            # the guard reads are assigned last.
+            guard = only_if(incoming)
+            read = {c.name for c in _columns_of(guard) if c.table is table}
+            ordered = sorted(assignments, key=lambda col: col in read)
+            assignments = {col: sa.func.IF(guard, assignments[col], table.c[col]) for col in ordered}
+        return stmt.on_duplicate_key_update(list(assignments.items()))
+
+    def insert_ignore(self, table: sa.Table, rows: Rows, *, key: Sequence[str]) -> Insert:
+        # INSERT IGNORE also demotes other errors to warnings: callers validate values (and make
+        # sure referenced rows exist) before using it.
+        stmt = mysql.insert(table).values(_values(rows)).prefix_with("IGNORE")
+        return stmt.execution_options(preserve_rowcount=True)
+
+    def json_array_contains(self, column: sa.Column[Any], value: str) -> ColumnElement[bool]:
+        return sa.func.JSON_CONTAINS(column, sa.func.JSON_QUOTE(value)) == 1
+
+    def is_json_array(self, column: sa.Column[Any]) -> ColumnElement[bool]:
+        return sa.func.JSON_TYPE(column) == "ARRAY"
+
+    def json_array_elements(self, table: sa.Table, column: sa.Column[Any]) -> tuple[ColumnElement[Any], FromClause]:
+        # MariaDB 10.6+ / MySQL 8: JSON_TABLE may read columns of the tables joined before it. A
+        # binary collation keeps "Food" and "food" apart, as PostgreSQL, SQLite and Python do.
+        spec = sa.literal_column("'$[*]' COLUMNS (value LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin PATH '$')")
+        elements = sa.func.JSON_TABLE(column, spec).table_valued("value").alias(f"{column.name}_elements")
+        return elements.c.value, table.join(elements, sa.true())
+
+    def bytewise(self, column: ColumnElement[str]) -> ColumnElement[str]:
+        return column.collate("utf8mb4_bin")
+
+    def matches_any(self, text: ColumnElement[str], patterns: Sequence[str]) -> ColumnElement[bool]:
+        # The default collations also ignore accents ('e' would match 'é'): lower both sides and
+        # compare under the binary collation.
+        folded = sa.func.lower(text).collate("utf8mb4_bin")
+        return sa.or_(*[folded.like(sa.func.lower(p), escape="\\") for p in patterns])
+
+
+def _columns_of(expression: ColumnElement[Any]) -> list[sa.Column[Any]]:
+    from sqlalchemy.sql.visitors import iterate
+
+    return [node for node in iterate(expression) if isinstance(node, sa.Column)]

@@ -1,0 +1,65 @@
+"""PostgreSQL (psycopg 3)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.sql import ColumnElement, FromClause
+from sqlalchemy.sql.dml import Insert
+
+from repositories.core.dialects.base import Dialect, Incoming, Rows, Updates, _assignments, _values
+
+
+class PostgreSQLDialect(Dialect):
+    name = "postgresql"
+
+    def upsert(
+        self,
+        table: sa.Table,
+        rows: Rows,
+        *,
+        key: Sequence[str],
+        update: Updates,
+        only_if: Callable[[Incoming], ColumnElement[bool]] | None = None,
+    ) -> Insert:
+        return _on_conflict(postgresql.insert(table), rows, key=key, update=update, only_if=only_if)
+
+    def insert_ignore(self, table: sa.Table, rows: Rows, *, key: Sequence[str]) -> Insert:
+        stmt = postgresql.insert(table).values(_values(rows)).on_conflict_do_nothing(index_elements=list(key))
+        # psycopg reports no rowcount for INSERT unless SQLAlchemy is asked to keep it.
+        return stmt.execution_options(preserve_rowcount=True)
+
+    def json_array_contains(self, column: sa.Column[Any], value: str) -> ColumnElement[bool]:
+        return column.op("@>")(sa.func.jsonb_build_array(value))
+
+    def is_json_array(self, column: sa.Column[Any]) -> ColumnElement[bool]:
+        return sa.func.jsonb_typeof(column) == "array"
+
+    def json_array_elements(self, table: sa.Table, column: sa.Column[Any]) -> tuple[ColumnElement[Any], FromClause]:
+        # A set-returning function in the select list runs after WHERE, so scalars never reach it.
+        return sa.func.jsonb_array_elements_text(column), table
+
+    def bytewise(self, column: ColumnElement[str]) -> ColumnElement[str]:
+        return column.collate("C")
+
+
+def _on_conflict(
+    stmt: Any,
+    rows: Rows,
+    *,
+    key: Sequence[str],
+    update: Updates,
+    only_if: Callable[[Incoming], ColumnElement[bool]] | None,
+) -> Insert:
+    """ON CONFLICT DO UPDATE, which PostgreSQL and SQLite spell the same way."""
+    values = _values(rows)
+    if values is not None:
+        stmt = stmt.values(values)
+    incoming: Incoming = lambda name: stmt.excluded[name]  # noqa: E731
+    where = only_if(incoming) if only_if is not None else None
+    return stmt.on_conflict_do_update(  # type: ignore[no-any-return]
+        index_elements=list(key), set_=_assignments(update, incoming), where=where
+    )
