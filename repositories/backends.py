@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from repositories.approvals import ApprovalRepository
-from repositories.components import ComponentRepository
+from repositories.components import ComponentConfigRepository, ComponentLinkRepository, ComponentRepository
 from repositories.core.asyncdb import AsyncSqlDb, async_twin
 from repositories.core.db import SqlDb
 from repositories.evals import EvalRepository
@@ -34,6 +34,8 @@ class _Methods(
     ApprovalRepository,
     LearningRepository,
     ComponentRepository,
+    ComponentConfigRepository,
+    ComponentLinkRepository,
     VersionRepository,
 ):
     """Every entity's agno methods, in one place so the backends cannot drift apart."""
