@@ -41,7 +41,7 @@ from repositories.core.operation import Bound, Steps, operation
 from repositories.core.owned import owned_upsert
 from repositories.core.query import as_dict, count_of, ordered, page_params, page_shape, paged, with_page
 from repositories.core.repository import Repository
-from repositories.core.values import OwnershipError, checked
+from repositories.core.values import MissingRowError, OwnershipError, checked
 
 Session = AgentSession | TeamSession | WorkflowSession
 
@@ -194,7 +194,7 @@ def _place_run(ctx: Ctx, row: dict[str, Any]) -> Steps[str]:
 
 def _check_run_owner(owner: dict[str, Any] | None, session_id: str, user_id: str | None) -> None:
     if owner is None:
-        raise LookupError(f"session {session_id!r} does not exist; save the session before its runs")
+        raise MissingRowError(f"session {session_id!r} does not exist; save the session before its runs")
     if user_id is not None and owner["user_id"] is not None and owner["user_id"] != user_id:
         raise OwnershipError(f"session {session_id!r} belongs to another user")
 

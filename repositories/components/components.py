@@ -38,7 +38,7 @@ from repositories.core.context import Ctx
 from repositories.core.operation import Steps, operation
 from repositories.core.query import as_dict
 from repositories.core.repository import Repository
-from repositories.core.values import checked
+from repositories.core.values import MissingRowError, checked
 from repositories.schedules import disable_for_target
 
 STAGES = ("draft", "published")
@@ -168,7 +168,7 @@ class ComponentRepository(Repository):
                 raise ValueError(f"Component {component_id} vanished while being created")
         if user_id is not None and row.user_id != user_id:
             # Writes are owner-scoped: another owner's (or a shared) row answers like a missing one.
-            raise ValueError(f"Component {component_id} not found")
+            raise MissingRowError(f"Component {component_id} not found")
         if row.deleted_at is not None:
             raise archived(component_id)
 

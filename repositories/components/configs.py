@@ -38,7 +38,7 @@ from repositories.core.context import Ctx
 from repositories.core.operation import Steps, operation
 from repositories.core.query import as_dict
 from repositories.core.repository import Repository
-from repositories.core.values import checked
+from repositories.core.values import MissingRowError, checked
 
 STAGES = ("draft", "published")
 
@@ -165,7 +165,7 @@ class ComponentConfigRepository(Repository):
         component = yield from lock_component(ctx, component_id)
         # Owner scope answers exactly like a missing component, before the archived verdict.
         if component is None or (user_id is not None and component.user_id != user_id):
-            raise ValueError(f"Component {component_id} not found")
+            raise MissingRowError(f"Component {component_id} not found")
         if component.deleted_at is not None:
             raise archived(component_id)
         if expected_latest_version is not None:
@@ -206,7 +206,7 @@ class ComponentConfigRepository(Repository):
         else:
             existing = (yield sa.select(c.c.stage).where(c.c.component_id == component_id, c.c.version == version)).first()
             if existing is None or existing.stage == DELETED_CONFIG_STAGE:
-                raise ValueError(f"Config {component_id} v{version} not found")
+                raise MissingRowError(f"Config {component_id} v{version} not found")
             if existing.stage == "published":
                 raise ValueError(f"Cannot update published config {component_id} v{version}")
             final_stage = stage if stage is not None else existing.stage
