@@ -21,6 +21,7 @@ from agno_models.registry import kinds
 from repositories.core.context import Ctx
 from repositories.core.dialects import dialect_family, dialect_for
 from repositories.core.operation import Operation, run_sync
+from repositories.core.run_cache import RunCache
 from repositories.core.schema import ensure_schema
 from repositories.core.tables import TableSet
 
@@ -72,7 +73,8 @@ class StorageConfig:
         self.tables = TableSet.for_names(self.table_names)
         self._ctx = Ctx(tables=self.tables, dialect=dialect_for(self.dialect))
         self.migrated_on_first_use = False  # whether this instance ran the migrations
-        self._metrics_refreshed_at = 0.0  # get_metrics recalculates at most once a minute
+        self._metrics_refreshed_at = 0.0
+        self._run_cache = RunCache()  # deserialized runs of recently read sessions  # get_metrics recalculates at most once a minute
 
     def _adopt_engine(self, db_engine: Any, db_url: str | None, factory: Any) -> Any:
         """Use the caller's engine, or build one from ``db_url`` with ``factory``."""
