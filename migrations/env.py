@@ -62,9 +62,15 @@ def _vector_table_skipped(connection: Connection) -> bool:
     return not connection.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'vector'")).scalar()
 
 
+def _include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    # The model's chunk table, where revision 0001 left it out for want of pgvector: not drift, the
+    # vector store creates it on first use once the extension is installed.
+    skipped = config.attributes.get("vector_table_skipped")
+    table = obj if type_ == "table" else getattr(obj, "table", None)
+    return not (skipped and getattr(table, "name", None) == names.knowledge_embeddings)
+
+
 def _include_name(name: str | None, type_: str, parent_names: Any) -> bool:
-    if type_ == "table" and name == names.knowledge_embeddings and config.attributes.get("vector_table_skipped"):
-        return False  # the vector store creates it on first use once pgvector is installed
     if type_ == "index" and parent_names.get("table_name") == names.knowledge_embeddings:
         # The chunk table's search indexes: per-knowledge-base HNSW indexes the vector store makes
         # at run time, and the dialect-specific full-text index of revision 0002. Neither can be
@@ -111,6 +117,7 @@ def run_migrations(connection: Connection, schema: str | None) -> None:
         transaction_per_migration=True,
         compare_type=_compare_type,
         include_name=_include_name,
+        include_object=_include_object,
     )
     context.run_migrations()
 
