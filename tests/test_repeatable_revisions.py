@@ -19,13 +19,14 @@ from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import URL
 
-from agno_models import migrate, migration_context  # noqa: F401 (makes the frozen modules importable)
+from agno_models import migrate, migration_context  # noqa: F401  (makes the frozen modules importable)
 from agno_models.engine import create_engine
 from agno_models.layout import DEFAULT_NAMES, TableNames
 from tests.test_migration_0003 import assert_backfilled, seed_legacy, url_of
 from tests.test_migrations import _check
 
-import _0001_types as t  # noqa: E402  (revision 0001's frozen types: the DDL the revision itself emits)
+# isort: split
+import _0001_types as t  # revision 0001's frozen types: the DDL the revision itself emits
 
 ROOT = Path(__file__).resolve().parent.parent
 KILL_RUNS, KILL_SESSIONS = 2_000, 40  # four backfill batches of 500: killed after the first
@@ -107,7 +108,7 @@ def test_a_table_set_still_refuses_tables_without_its_version_table(db_url: URL)
 # and says so on stdout, so the test kills it at a known point rather than after a guessed sleep.
 _PAUSING_UPGRADE = """
 import sys, time
-from agno_models import migrate, migration_context
+from agno_models import migrate, migration_context  # noqa: F401  (makes the frozen modules importable)
 import _0003_analytics
 
 advance = _0003_analytics.Progress.advance

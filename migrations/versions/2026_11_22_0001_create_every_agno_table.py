@@ -23,6 +23,7 @@ import sqlalchemy as sa
 # The runtime contract first: importing it makes the frozen modules below importable.
 from agno_models.migration_context import names_in_context, owned_op
 
+# isort: split
 import _0001_types as t
 import _repeatable
 import _vector_table

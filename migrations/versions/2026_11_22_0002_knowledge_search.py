@@ -27,8 +27,10 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 
 # The runtime contract first: importing it makes the frozen modules below importable.
-from agno_models.migration_context import names_in_context, owned_op as op
+from agno_models.migration_context import names_in_context
+from agno_models.migration_context import owned_op as op
 
+# isort: split
 import _vector_table
 
 revision: str = '0002'

@@ -38,6 +38,7 @@ import sqlalchemy as sa
 from agno_models.migration_context import MigratedNames, names_in_context
 from agno_models.migration_context import owned_op as op
 
+# isort: split
 import _0001_types as t
 import _0003_analytics as analytics
 import _repeatable

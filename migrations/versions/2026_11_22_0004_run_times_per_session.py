@@ -17,6 +17,7 @@ from collections.abc import Sequence
 # The runtime contract first: importing it makes the frozen modules below importable.
 from agno_models.migration_context import names_in_context, owned_op
 
+# isort: split
 import _repeatable
 
 op = _repeatable.RepeatableOp(owned_op)  # create_index skips an index a half-applied run left

@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection
 # The runtime contract first: importing it makes the frozen modules below importable.
 from agno_models.migration_context import MigratedNames
 
+# isort: split
 from _0001_types import ID_LENGTH, NAME_LENGTH, UTCDateTime, id_string, json_type, long_text, name_string
 
 # --- the typed run columns --------------------------------------------------------------------

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection
 # The runtime contract first: importing it makes the frozen modules below importable.
 from agno_models.migration_context import MigratedNames, MissingExtensionError, postgres_extension_problem
 
+# isort: split
 import _0001_types as t
 
 log = logging.getLogger("agno_models.migrations")
