@@ -112,6 +112,9 @@ def ensure(
                 problem, names.knowledge_embeddings,
             )
             return False
+        # Vector stores of several processes may make the table at once on first use: one at a time.
+        connection.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"),
+                           {"key": f"agno_models chunk table {schema}.{names.knowledge_embeddings}"})
     table = _table_0001(sa.MetaData(), names.knowledge_embeddings, schema)
     table.create(connection, checkfirst=True)
     for step in STEPS[: STEPS.index(through) + 1]:
