@@ -20,7 +20,7 @@ from agno.run.team import TeamRunOutput
 from agno.run.workflow import WorkflowRunOutput
 from sqlalchemy.engine import URL
 
-from agno_models import analytics, migrate
+from agno_models import analytics, migrate, migration_context  # noqa: F401 (makes the frozen modules importable)
 from agno_models.engine import create_engine
 from agno_models.layout import DEFAULT_NAMES, TableNames, metadata_for
 from agno_models.types import json_type
@@ -118,7 +118,9 @@ def columns_of(engine: sa.Engine, table: str) -> set[str]:
 @pytest.fixture
 def legacy(db_url: URL, monkeypatch: pytest.MonkeyPatch) -> Iterator[sa.Engine]:
     """A database at revision 0002 holding runs and sessions, with a small backfill batch."""
-    monkeypatch.setattr(analytics, "BACKFILL_BATCH", BATCH)
+    import _0003_analytics  # revision 0003's frozen backfill (importable once agno_models.migration_context is)
+
+    monkeypatch.setattr(_0003_analytics, "BACKFILL_BATCH", BATCH)
     migrate.upgrade(url_of(db_url), revision="0002")
     engine = create_engine(db_url)
     seed_legacy(engine)

@@ -29,6 +29,7 @@ from sqlalchemy.sql import ColumnElement
 
 from agno_models.engine import create_async_engine, create_engine, json_dumps, json_dumps_postgres, sync_url
 from agno_models.layout import DEFAULT_NAMES, TableNames
+from agno_models.migration_context import ensure_vector_table
 from agno_models.types import ID_LENGTH
 from repositories.core.context import Ctx
 from repositories.core.dialects import dialect_family, dialect_for
@@ -381,6 +382,8 @@ class SqlVectorDb(VectorDb):
         """Migrate to head (once, under the schema lock) and make this base's search structures."""
         with self._lock:
             ensure_schema(self.sync_engine, schema=self.db_schema, names=self.table_names, auto_upgrade=self.auto_upgrade)
+            with self.sync_engine.begin() as conn:  # the chunk table, left out by a migration without pgvector
+                ensure_vector_table(conn, self.table_names, schema=self.db_schema)
             run_sync(self._connect, ops.prepare_base(self._base, force_recreate=force_recreate))
             self._ready = True
 
