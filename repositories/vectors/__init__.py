@@ -66,7 +66,7 @@ Writes
     precomputed embeddings take the bulk path, binary COPY on PostgreSQL and executemany elsewhere.
     On PostgreSQL a load of at least 1,000 chunks and at least as many as the base holds drops the
     base's HNSW index, COPYs and rebuilds it in the same transaction (other sessions wait for the
-    table meanwhile; see ``operations._pg_bulk_write``); smaller writes go into the live index.
+    table meanwhile; see ``backends.postgresql._bulk_write``); smaller writes go into the live index.
     Errors propagate; a dimension mismatch, an empty query or a NaN is a ValueError.
 """
 

@@ -154,19 +154,13 @@ class EmbeddingCache:
 # --- the search strategy of the backends without a vector index -------------------------------
 
 
-def _updated_at_index(table: sa.Table) -> str:
-    (index,) = [i for i in table.indexes if [c.name for c in i.columns] == ["knowledge_base", "updated_at"]]
-    return str(index.name)
-
-
 def _sync_cache(base: Base) -> Steps:
     """Bring the base's embedding cache in line with the database (see the module docstring)."""
     table = base.table
     stamp = sa.type_coerce(table.c.updated_at, NullType())  # compared for equality only: skip conversion
     # Over the base alone, so the (knowledge_base, updated_at) index answers it without the table.
-    # MariaDB prefers the clustered primary key here (reading every chunk, ~1 s at 100,000): name it.
     check = sa.select(sa.func.count(), sa.func.max(stamp)).select_from(table).where(base.predicate())
-    check = check.with_hint(table, f"FORCE INDEX ({_updated_at_index(table)})", dialect_name="mysql")
+    check = base.backend.by_updated_at(base, check)
     fingerprint = tuple((yield check).one())
     cache: EmbeddingCache = base.cache
     if cache.fingerprint == fingerprint:

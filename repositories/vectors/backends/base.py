@@ -52,6 +52,10 @@ class Backend:
         """What a hit returns as its embedding (a float32 array once read)."""
         return base.table.c.embedding
 
+    def by_updated_at(self, base: Base, stmt: sa.Select[Any]) -> sa.Select[Any]:
+        """``stmt`` (an aggregate over the base) read through the (knowledge_base, updated_at) index."""
+        return stmt
+
     def prepare(self, base: Base, *, force_recreate: bool) -> Steps:
         """Make the base's search structures (an index, a mirror); True when done."""
         raise NotImplementedError

@@ -32,8 +32,17 @@ def any_words(terms: Sequence[str], query: str) -> str:
     return " ".join(variants)
 
 
+def _updated_at_index(table: sa.Table) -> str:
+    (index,) = [i for i in table.indexes if [c.name for c in i.columns] == ["knowledge_base", "updated_at"]]
+    return str(index.name)
+
+
 class MySQLBackend(Backend):
     strategy = exact.STRATEGY
+
+    def by_updated_at(self, base: Base, stmt: sa.Select[Any]) -> sa.Select[Any]:
+        # MariaDB prefers the clustered primary key here (reading every chunk, ~1 s at 100,000): name it.
+        return stmt.with_hint(base.table, f"FORCE INDEX ({_updated_at_index(base.table)})")
 
     def prepare(self, base: Base, *, force_recreate: bool) -> Steps:
         if force_recreate:
