@@ -89,7 +89,7 @@ class AsyncConnect:
         self.conn = await conn.execution_options(**self.options) if self.options else conn
         return self.conn
 
-    async def __aexit__(self, *exc: Any) -> None:
+    async def __aexit__(self, *exc: object) -> None:
         assert self.conn is not None
         await self.conn.close()
 

@@ -122,7 +122,6 @@ class SqlVectorDb(VectorMethods, _AsyncVectorMethods, VectorDb):  # type: ignore
         self.ef_search = integer_in("ef_search", ef_search, 1, 1000)
         self.rrf_k = integer_in("rrf_k", rrf_k, 1, 10_000)
         self.maintenance_work_mem = maintenance_work_mem
-        self._ctx = storage.ctx
         self._base = Base(
             ctx=storage.ctx, backend=backend_for(dialect), name=self.table_name, dimensions=dimensions,
             distance=self.distance, schema=storage.schema, hnsw_m=hnsw_m, hnsw_ef_construction=hnsw_ef_construction,

@@ -7,10 +7,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
-
-from agno_models.engine import json_dumps
 from sqlalchemy.sql import ColumnElement, FromClause, Select
 from sqlalchemy.sql.dml import Insert
+
+from agno_models.engine import json_dumps
 
 Incoming = Callable[[str], ColumnElement[Any]]
 Rows = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None

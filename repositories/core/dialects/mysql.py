@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
@@ -17,7 +17,7 @@ from repositories.core.dialects.base import Dialect, Incoming, Rows, Updates, _a
 class MySQLDialect(Dialect):
     name = "mysql"
     returns_upserted = False
-    json_kinds = {"string": ("STRING",), "number": ("INTEGER", "DOUBLE", "DECIMAL", "UNSIGNED INTEGER"),
+    json_kinds: ClassVar[Mapping[str, tuple[str, ...]]] = {"string": ("STRING",), "number": ("INTEGER", "DOUBLE", "DECIMAL", "UNSIGNED INTEGER"),
                   "boolean": ("BOOLEAN",), "null": ("NULL",), "array": ("ARRAY",)}
 
     def upsert(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -16,7 +16,7 @@ from repositories.core.dialects.base import Dialect, Incoming, Rows, Updates, _a
 
 class PostgreSQLDialect(Dialect):
     name = "postgresql"
-    json_kinds = {"string": ("string",), "number": ("number",), "boolean": ("boolean",), "null": ("null",),
+    json_kinds: ClassVar[Mapping[str, tuple[str, ...]]] = {"string": ("string",), "number": ("number",), "boolean": ("boolean",), "null": ("null",),
                   "array": ("array",)}
 
     def json_dumps(self, value: Any) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
@@ -18,7 +18,7 @@ class SQLiteDialect(Dialect):
     name = "sqlite"
     locks_rows = False  # the transaction holds the file's write lock (BEGIN IMMEDIATE)
     has_schemas = False
-    json_kinds = {"string": ("text",), "number": ("integer", "real"), "boolean": ("true", "false"), "null": ("null",),
+    json_kinds: ClassVar[Mapping[str, tuple[str, ...]]] = {"string": ("text",), "number": ("integer", "real"), "boolean": ("true", "false"), "null": ("null",),
                   "array": ("array",)}
 
     def begin_options(self, *, writes: bool) -> dict[str, Any]:
