@@ -129,16 +129,20 @@ def procedure(fn: Callable[Concatenate[Any, P], Program[T]]) -> Callable[Concate
 
     @functools.wraps(fn)
     def method(self: Any, *args: P.args, **kwargs: P.kwargs) -> T:
-        program = fn(self, *args, **kwargs)
-        try:
-            step = next(program)
-            while True:
-                step = program.send(self._run(step) if isinstance(step, Operation) else step.sync())
-        except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
+        return run_procedure_sync(fn(self, *args, **kwargs), self._run)
 
     method.__agno_procedure__ = fn  # type: ignore[attr-defined]
     return method
+
+
+def run_procedure_sync(program: Program[T], run: Callable[[Operation[Any]], Any]) -> T:
+    """A procedure's steps: operations by ``run``, calls in their sync form."""
+    try:
+        step = next(program)
+        while True:
+            step = program.send(run(step) if isinstance(step, Operation) else step.sync())
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
 
 
 def procedure_of(fn: Any) -> Callable[..., Program[Any]] | None:

@@ -24,7 +24,9 @@ from agno_models.engine import create_async_engine, create_engine, sync_url
 from agno_models.layout import DEFAULT_NAMES, TableNames
 from repositories.core.asyncdb import async_twin
 from repositories.core.dialects import dialect_for
-from repositories.core.operation import Call, Operation, run_async, run_sync
+from repositories.core.operation import (
+    Call, Operation, Program, run_async, run_procedure, run_procedure_sync, run_sync,
+)
 from repositories.core.storage import SERVER_SCHEMA, AsyncConnect, QueryEngines, SchemaGate, Storage, sqlite_url
 from repositories.vectors import chunkops
 from repositories.vectors import search as s
@@ -78,7 +80,7 @@ class SqlVectorDb(VectorMethods, _AsyncVectorMethods, VectorDb):  # type: ignore
         rrf_k: int = 60,
     ) -> None:
         self.table_name = text_argument("table_name", table_name)
-        engine, url, names, db_schema, auto_upgrade = _connection(
+        engine, url, names, db_schema, auto_upgrade, gate = _connection(
             db=db, db_url=db_url, db_engine=db_engine, db_schema=db_schema, auto_upgrade=auto_upgrade
         )
         dialect = dialect_for(url.get_backend_name())
@@ -99,7 +101,7 @@ class SqlVectorDb(VectorMethods, _AsyncVectorMethods, VectorDb):  # type: ignore
         self._given_async = engine if isinstance(engine, AsyncEngine) else None
         self._owned_sync: Engine | None = None
         self._owned_async: AsyncEngine | None = None
-        self._schema = SchemaGate(storage)
+        self._schema = gate or SchemaGate(storage)  # a db's own: its first use migrates for both
         self._ready = False
 
         if embedder is None:
@@ -168,16 +170,18 @@ class SqlVectorDb(VectorMethods, _AsyncVectorMethods, VectorDb):  # type: ignore
             await self._aprepare()
         return await run_async(self._aconnect, op)
 
-    # Schema on first use, then the base's search structures (an index, FTS5's mirror).
-    def _prepare(self, *, force_recreate: bool = False) -> None:
-        self._schema.ensure(lambda: self.sync_engine)
-        run_sync(self._connect, chunkops.prepare_base(self._base, force_recreate=force_recreate))
+    def _preparation(self, *, force_recreate: bool = False) -> Program[None]:
+        """Schema on first use, then the base's search structures (an index, FTS5's mirror)."""
+        gate, engine = self._schema, lambda: self.sync_engine
+        yield Call(sync=lambda: gate.ensure(engine), asynchronous=lambda: gate.aensure(engine))
+        yield self._bare(chunkops.prepare_base(self._base, force_recreate=force_recreate))
         self._ready = True
 
+    def _prepare(self, *, force_recreate: bool = False) -> None:
+        run_procedure_sync(self._preparation(force_recreate=force_recreate), self._run)
+
     async def _aprepare(self, *, force_recreate: bool = False) -> None:
-        await self._schema.aensure(lambda: self.sync_engine)
-        await run_async(self._aconnect, chunkops.prepare_base(self._base, force_recreate=force_recreate))
-        self._ready = True
+        await run_procedure(self._preparation(force_recreate=force_recreate), self._arun)
 
     def _prepare_call(self, *, force_recreate: bool = False) -> Call:
         return Call(sync=lambda: self._prepare(force_recreate=force_recreate),
@@ -229,9 +233,9 @@ class SqlVectorDb(VectorMethods, _AsyncVectorMethods, VectorDb):  # type: ignore
 def _connection(
     *, db: Any, db_url: str | URL | None, db_engine: Engine | AsyncEngine | None, db_schema: str | None,
     auto_upgrade: bool,
-) -> tuple[Engine | AsyncEngine | None, URL, TableNames, str | None, bool]:
-    """(the engine given or None, its URL, table names, schema, auto_upgrade), from the arguments."""
-    names = DEFAULT_NAMES
+) -> tuple[Engine | AsyncEngine | None, URL, TableNames, str | None, bool, SchemaGate | None]:
+    """(the engine given or None, its URL, table names, schema, auto_upgrade, the db's schema gate)."""
+    names, gate = DEFAULT_NAMES, None
     if db is not None:
         from repositories.core.db import StorageConfig
 
@@ -240,11 +244,12 @@ def _connection(
         if not isinstance(db, StorageConfig):
             raise ValueError("db must be one of repositories' db classes (SqliteDb, PostgresDb, MySQLDb, or async)")
         db_engine, db_schema, names, auto_upgrade = db.db_engine, db.db_schema, db.table_names, db.auto_upgrade
+        gate = db._schema
     if (db_url is None) == (db_engine is None):
         raise ValueError("provide exactly one of db_url, db_engine or db")
     if db_engine is not None:
-        return db_engine, db_engine.url, names, db_schema, auto_upgrade
-    return None, make_url(db_url), names, db_schema, auto_upgrade  # type: ignore[arg-type]
+        return db_engine, db_engine.url, names, db_schema, auto_upgrade, gate
+    return None, make_url(db_url), names, db_schema, auto_upgrade, gate  # type: ignore[arg-type]
 
 
 class SqliteVectorDb(SqlVectorDb):
