@@ -25,7 +25,13 @@ from agno_models.layout import DEFAULT_NAMES, TableNames
 from repositories.core.asyncdb import async_twin
 from repositories.core.dialects import dialect_for
 from repositories.core.operation import (
-    Call, Operation, Program, run_async, run_procedure, run_procedure_sync, run_sync,
+    Call,
+    Operation,
+    Program,
+    run_async,
+    run_procedure,
+    run_procedure_sync,
+    run_sync,
 )
 from repositories.core.storage import SERVER_SCHEMA, AsyncConnect, QueryEngines, SchemaGate, Storage, sqlite_url
 from repositories.vectors import chunkops
@@ -94,8 +100,10 @@ class SqlVectorDb(VectorMethods, _AsyncVectorMethods, VectorDb):  # type: ignore
             id=id or generate_id(f"{url.render_as_string(hide_password=True)}#{db_schema}#{table_name}"),
             name=name, description=description, similarity_threshold=similarity_threshold,
         )
-        self.dialect, self.db_schema, self.auto_upgrade, self.table_names = (
-            dialect.name, storage.schema, auto_upgrade, names)
+        self.dialect = dialect.name
+        self.db_schema = storage.schema
+        self.auto_upgrade = auto_upgrade
+        self.table_names = names
         self._url = url
         self._given_sync = engine if isinstance(engine, Engine) else None
         self._given_async = engine if isinstance(engine, AsyncEngine) else None
