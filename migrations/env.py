@@ -78,12 +78,24 @@ def _refuse_foreign_tables(connection: Connection, schema: str | None) -> None:
     if current_revision(connection, schema=schema, names=names) is not None:
         return
     taken = sorted(set(names.as_dict().values()) & set(inspect(connection).get_table_names(schema=schema)))
+    if taken and _upgrading():
+        from agno_models.adopt import adopt
+
+        adopt(connection, names=names, schema=schema)  # agno's own tables: checked, then taken over
+        return
     if taken:
         raise RuntimeError(
             f"table(s) {', '.join(taken)} already exist but are not tracked by this table set's version table "
             f"{names.version_table!r}. Another agno-models table set (or agno itself) owns them: give this set "
-            "names of its own, or use the names of the set that created them."
+            "names of its own, or use the names of the set that created them. Tables agno created are "
+            "adopted by `alembic upgrade head` (or `agno-models upgrade`)."
         )
+
+
+def _upgrading() -> bool:
+    # Only `upgrade` adopts or touches agno's bookkeeping; check, stamp and current leave the database as it is.
+    fn = context._proxy.context_opts.get("fn")  # type: ignore[attr-defined]
+    return getattr(fn, "__name__", "") == "upgrade"
 
 
 def run_migrations(connection: Connection, schema: str | None) -> None:
@@ -101,6 +113,11 @@ def run_migrations(connection: Connection, schema: str | None) -> None:
         include_name=_include_name,
     )
     context.run_migrations()
+    if _upgrading():
+        from agno_models.adopt import agno_versions
+
+        with connection.begin_nested() if connection.in_transaction() else connection.begin():
+            agno_versions.record(connection, names=names, schema=schema)  # agno's own bookkeeping, kept current
 
 
 def run_on(connection: Connection) -> None:

@@ -1,0 +1,70 @@
+"""Adopt databases agno's own classes wrote: recognise, check, bring to revision 0001, stamp.
+
+Called by ``migrations/env.py`` where a table set finds its tables present but untracked. The
+schema gap is additive (our tables are a superset of agno's), so adoption happens in place;
+afterwards the later revisions run as on any database at 0001. See docs/adopting.md.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
+
+from agno_models.adopt import baseline, detect
+from agno_models.adopt.detect import AdoptionError
+from agno_models.adopt.shape import BASELINE, baseline_metadata
+from agno_models.layout import TableNames
+
+__all__ = ["AdoptionError", "adopt"]
+log = logging.getLogger("agno_models.adopt")
+
+
+def adopt(connection: Connection, *, names: TableNames, schema: str | None) -> bool:
+    """Adopt the set's untracked tables, if agno made them; returns whether there was anything to adopt.
+
+    Raises :class:`AdoptionError` (changing nothing) when a table is not agno's.
+    """
+    found = detect.existing_tables(connection, names, schema)
+    if not found:
+        return False
+    target = baseline_metadata(names)
+    detect.check(connection, found, target, names)
+    baseline.check_lengths(connection, target, found)
+    log.warning("adopting agno's tables %s into agno-models (revision %s)", ", ".join(f.name for f in found), BASELINE)
+    if connection.in_transaction():
+        connection.commit()
+    dialect = connection.dialect.name
+    if dialect == "sqlite":
+        # Rebuilding a parent table must not cascade to its children: foreign keys off, outside a transaction.
+        connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
+        connection.commit()
+        try:
+            with connection.begin():
+                _renumber(connection, names, found)
+                baseline.rebuild_sqlite(connection, target, found)
+                _stamp(connection, names, schema)
+        finally:
+            connection.exec_driver_sql("PRAGMA foreign_keys = ON")
+            connection.commit()
+    else:
+        with connection.begin():
+            _renumber(connection, names, found)
+        with connection.begin():  # one transaction on PostgreSQL; MySQL commits each DDL itself
+            baseline.alter_in_place(connection, target, found, names)
+            _stamp(connection, names, schema)
+    return True
+
+
+def _renumber(connection: Connection, names: TableNames, found: list[detect.Found]) -> None:
+    if any(f.name == names.runs and "run_index" in f.columns for f in found):
+        baseline.renumber_duplicate_runs(connection, names.runs, order_nulls_first=False)
+
+
+def _stamp(connection: Connection, names: TableNames, schema: str | None) -> None:
+    from agno_models import migrate
+
+    ctx = MigrationContext.configure(connection, opts={"version_table": names.version_table, "version_table_schema": schema})
+    ctx.stamp(ScriptDirectory(migrate.script_location()), BASELINE)
