@@ -39,16 +39,14 @@ def adopt(connection: Connection, *, names: TableNames, schema: str | None) -> b
     dialect = connection.dialect.name
     if dialect == "sqlite":
         # Rebuilding a parent table must not cascade to its children: foreign keys off, outside a transaction.
-        connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
-        connection.commit()
+        _pragma(connection, "foreign_keys = OFF")
         try:
             with connection.begin():
                 _renumber(connection, names, found)
                 baseline.rebuild_sqlite(connection, target, found)
                 _stamp(connection, names, schema)
         finally:
-            connection.exec_driver_sql("PRAGMA foreign_keys = ON")
-            connection.commit()
+            _pragma(connection, "foreign_keys = ON")
     else:
         with connection.begin():
             _renumber(connection, names, found)
@@ -68,3 +66,10 @@ def _stamp(connection: Connection, names: TableNames, schema: str | None) -> Non
 
     ctx = MigrationContext.configure(connection, opts={"version_table": names.version_table, "version_table_schema": schema})
     ctx.stamp(ScriptDirectory(migrate.script_location()), BASELINE)
+
+
+def _pragma(connection: Connection, setting: str) -> None:
+    """A SQLite PRAGMA outside any transaction (inside one, foreign_keys is silently ignored)."""
+    if connection.in_transaction():
+        connection.commit()
+    connection.connection.dbapi_connection.execute(f"PRAGMA {setting}")  # type: ignore[union-attr]

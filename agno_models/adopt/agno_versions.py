@@ -41,7 +41,7 @@ def record(connection: Connection, *, names: TableNames, schema: str | None) -> 
         sa.column("table_name"), sa.column("version"), sa.column("created_at"), sa.column("updated_at"),
         schema=schema,
     )
-    stored = dict(connection.execute(sa.select(versions.c.table_name, versions.c.version)).tuples().all())
+    stored = {row[0]: row[1] for row in connection.execute(sa.select(versions.c.table_name, versions.c.version))}
     now = datetime.now().isoformat()  # agno's format: local time, ISO 8601, as a string
     written = 0
     for table_name in names.as_dict().values():

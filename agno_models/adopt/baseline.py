@@ -150,6 +150,8 @@ def alter_in_place(connection: Connection, target: sa.MetaData, found: list[Foun
     ops = Operations(MigrationContext.configure(connection))
     dialect = connection.dialect.name
     present = {f.name for f in found}
+    if dialect == "postgresql" and any(t.name not in present for t in target.sorted_tables):
+        _vector_extension(connection)
     for table in target.sorted_tables:
         if table.name not in present:
             table.create(connection)
@@ -267,3 +269,11 @@ def _rename_primary_keys(connection: Connection, target: sa.MetaData, present: s
             connection.execute(
                 sa.text(f"ALTER TABLE {_quote(connection, name)} RENAME CONSTRAINT {_quote(connection, current)} TO {_quote(connection, str(wanted))}")
             )
+
+
+def _vector_extension(connection: Connection) -> None:
+    """pgvector for the chunk table, where revision 0001 puts it (public when there is one)."""
+    if not connection.execute(sa.text("SELECT 1 FROM pg_available_extensions WHERE name = 'vector'")).scalar():
+        return  # creating the chunk table then reports what is missing
+    public = connection.execute(sa.text("SELECT 1 FROM pg_namespace WHERE nspname = 'public'")).scalar()
+    connection.execute(sa.text("CREATE EXTENSION IF NOT EXISTS vector" + (" SCHEMA public" if public else "")))
