@@ -28,6 +28,7 @@ from sqlalchemy.sql import ColumnElement
 from repositories.core.dialect import Ctx, upsert
 from repositories.core.operation import Operation, Steps, operation
 from repositories.core.query import as_dict
+from repositories.foreign_rows import catch_up
 
 SECONDS_PER_DAY = 86_400
 EPOCH = date(1970, 1, 1)
@@ -217,6 +218,7 @@ def _records(totals: Sequence[Any], models: Sequence[Any], *, now: int) -> list[
 
 @operation(writes=True)
 def calculate_metrics(ctx: Ctx) -> Steps[list[dict[str, Any]] | None]:
+    yield from catch_up(ctx)  # runs another writer stored lack the columns counted below
     metrics = ctx.tables.metrics
     starting = yield from _starting_date(ctx)
     if starting is None:
