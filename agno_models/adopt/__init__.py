@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+import sqlalchemy as sa
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
@@ -31,7 +32,9 @@ def adopt(connection: Connection, *, names: TableNames, schema: str | None) -> b
     if not found:
         return False
     target = baseline_metadata(names)
-    detect.check(connection, found, target, names)
+    # Our version table without a row: an adoption began (MySQL commits each DDL) and was interrupted.
+    resuming = _has_table(connection, names.version_table, schema)
+    detect.check(connection, found, target, names, resuming=resuming, schema=schema)
     baseline.check_lengths(connection, target, found)
     log.warning("adopting agno's tables %s into agno-models (revision %s)", ", ".join(f.name for f in found), BASELINE)
     if connection.in_transaction():
@@ -50,6 +53,7 @@ def adopt(connection: Connection, *, names: TableNames, schema: str | None) -> b
     else:
         with connection.begin():
             _renumber(connection, names, found)
+            _version_table(connection, names, schema)  # the mark that an adoption is under way
         with connection.begin():  # one transaction on PostgreSQL; MySQL commits each DDL itself
             baseline.alter_in_place(connection, target, found, names)
             _stamp(connection, names, schema)
@@ -73,3 +77,12 @@ def _pragma(connection: Connection, setting: str) -> None:
     if connection.in_transaction():
         connection.commit()
     connection.connection.dbapi_connection.execute(f"PRAGMA {setting}")  # type: ignore[union-attr]
+
+
+def _has_table(connection: Connection, name: str, schema: str | None) -> bool:
+    return name in sa.inspect(connection).get_table_names(schema=schema)
+
+
+def _version_table(connection: Connection, names: TableNames, schema: str | None) -> None:
+    ctx = MigrationContext.configure(connection, opts={"version_table": names.version_table, "version_table_schema": schema})
+    ctx._ensure_version_table()

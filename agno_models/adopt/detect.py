@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.engine import Connection
 
-from agno_models.layout import TableNames
+from agno_models.layout import DEFAULT_NAMES, TableNames
 
 # Columns agno 2.x kept that agno 3.x no longer creates (sessions.runs held the runs as a JSON array).
 LEGACY_COLUMNS: dict[str, dict[str, str]] = {"sessions": {"runs": "json", "chat_history": "json"}}
@@ -102,17 +102,43 @@ def existing_tables(connection: Connection, names: TableNames, schema: str | Non
     return found
 
 
-def check(connection: Connection, found: list[Found], target: sa.MetaData, names: TableNames) -> None:
-    """Raise :class:`AdoptionError` listing every difference that makes a table not agno's."""
+def owned_elsewhere(connection: Connection, names: TableNames, schema: str | None) -> list[str]:
+    """Signs that another agno-models table set owns these tables: its views, or the default set's version."""
+    from agno_models.analytics import view_names
+
+    inspector = sa.inspect(connection)
+    views = set(inspector.get_view_names(schema=schema)) & set(view_names(names).in_creation_order())
+    signs = [f"view {v}" for v in sorted(views)]
+    default = DEFAULT_NAMES.version_table
+    if names != DEFAULT_NAMES and default in inspector.get_table_names(schema=schema):
+        shared = sorted(set(names.as_dict().values()) & set(DEFAULT_NAMES.as_dict().values()))
+        if shared and connection.execute(sa.text(f"SELECT COUNT(*) FROM {_quoted(connection, default, schema)}")).scalar():
+            signs.append(f"the default table set (version table {default}) holds {', '.join(shared)}")
+    return signs
+
+
+def _quoted(connection: Connection, name: str, schema: str | None) -> str:
+    q = connection.dialect.identifier_preparer.quote
+    return f"{q(schema)}.{q(name)}" if schema else q(name)
+
+
+def check(
+    connection: Connection, found: list[Found], target: sa.MetaData, names: TableNames, *, resuming: bool, schema: str | None
+) -> None:
+    """Raise :class:`AdoptionError` listing every difference that makes a table not agno's.
+
+    ``resuming``: an adoption was interrupted (MySQL commits each DDL), so columns of ours that
+    agno lacks may already be there.
+    """
     dialect = connection.dialect.name
-    problems: list[str] = []
+    problems: list[str] = owned_elsewhere(connection, names, schema)
     for table in found:
         ours = target.tables[table.name]
         agno = agno_columns(dialect, table.entity, names)
         legacy = LEGACY_COLUMNS.get(table.entity, {})
         for column, type_ in table.columns.items():
             actual = category(type_)
-            if column in ours.c:
+            if column in ours.c and (column in agno or resuming):
                 wanted = category(concrete(ours.c[column].type, connection.dialect))
                 if not compatible(wanted, actual):
                     problems.append(
@@ -122,8 +148,8 @@ def check(connection: Connection, found: list[Found], target: sa.MetaData, names
                 if not compatible(legacy[column], actual):
                     problems.append(f"{table.name}.{column} is {type_} ({actual}); agno 2.x stored {legacy[column]}")
             else:
-                known = "agno's" if column in agno else "neither agno's nor agno-models'"
-                problems.append(f"{table.name} has column {column} ({type_}), {known} column set does not have it")
+                problems.append(f"{table.name}.{column} ({type_}) is a column agno does not create"
+                                + (" (agno 3.1 does, but agno-models has no place for it)" if column in agno else ""))
         wanted_pk = tuple(c.name for c in ours.primary_key.columns)
         if table.primary_key != wanted_pk:
             problems.append(
@@ -135,8 +161,10 @@ def check(connection: Connection, found: list[Found], target: sa.MetaData, names
                     problems.append(f"{table.name} lacks the required column {column.name} and holds rows")
     if problems:
         raise AdoptionError(
-            "these tables are not the ones agno creates, so agno-models will not adopt them (nothing was changed):\n  "
-            + "\n  ".join(problems)
+            f"table(s) {', '.join(sorted(t.name for t in found))} already exist but are not tracked by this table "
+            f"set's version table {names.version_table!r}, and they are not the tables agno creates, so they "
+            "were not adopted (nothing was changed). Another agno-models table set may own them: give this set "
+            "names of its own. What differs from agno's tables:\n  " + "\n  ".join(problems)
         )
 
 
