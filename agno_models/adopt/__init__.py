@@ -62,7 +62,7 @@ def adopt(connection: Connection, *, names: TableNames, schema: str | None) -> b
 
 def _renumber(connection: Connection, names: TableNames, found: list[detect.Found]) -> None:
     if any(f.name == names.runs and "run_index" in f.columns for f in found):
-        baseline.renumber_duplicate_runs(connection, names.runs, order_nulls_first=False)
+        baseline.renumber_duplicate_runs(connection, names.runs)
 
 
 def _stamp(connection: Connection, names: TableNames, schema: str | None) -> None:

@@ -31,11 +31,12 @@ def _quote(connection: Connection, name: str) -> str:
     return connection.dialect.identifier_preparer.quote(name)
 
 
-def renumber_duplicate_runs(connection: Connection, runs: str, *, order_nulls_first: bool) -> int:
+def renumber_duplicate_runs(connection: Connection, runs: str) -> int:
     """Give the runs of each session holding a duplicate ``run_index`` the indexes 0..n-1.
 
-    The new order is agno's read order (run_index, created_at, run_id), so every reader sees the
-    runs as before; sessions without duplicates keep their numbers. Returns the sessions renumbered.
+    The new order is agno's read order (``ORDER BY run_index, created_at, run_id`` on the same
+    dialect, NULLs where that dialect sorts them), so every reader sees the runs as before;
+    sessions without duplicates keep their numbers. Returns the sessions renumbered.
     """
     q = _quote(connection, runs)
     sessions = [
@@ -47,17 +48,16 @@ def renumber_duplicate_runs(connection: Connection, runs: str, *, order_nulls_fi
             )
         )
     ]
-    nulls = "" if order_nulls_first else ""
     for session_id in dict.fromkeys(sessions):
         ids = [
             row[0]
             for row in connection.execute(
-                sa.text(f"SELECT run_id FROM {q} WHERE session_id = :s ORDER BY run_index{nulls}, created_at, run_id"),
+                sa.text(f"SELECT run_id FROM {q} WHERE session_id = :s ORDER BY run_index, created_at, run_id"),
                 {"s": session_id},
             )
         ]
         # Out of the way first (negative, never used by agno), then the final numbers.
-        for offset, (position, run_id) in enumerate(enumerate(ids)):
+        for offset, run_id in enumerate(ids):
             connection.execute(
                 sa.text(f"UPDATE {q} SET run_index = :i WHERE run_id = :r"), {"i": -1 - offset, "r": run_id}
             )
