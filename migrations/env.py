@@ -16,6 +16,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.types import JSON, TypeEngine
 
+from agno_models.adopt.detect import LEGACY_COLUMNS
 from agno_models.engine import create_engine
 from agno_models.knowledge import is_search_index
 from agno_models.layout import DEFAULT_NAMES, TableNames, metadata_for
@@ -56,6 +57,8 @@ def _compare_type(
 
 
 def _include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    if type_ == "column" and parent_names.get("table_name") == names.sessions and name in LEGACY_COLUMNS["sessions"]:
+        return False  # agno 2.x's runs array, kept by an adoption (agno_models.adopt)
     if type_ == "index" and parent_names.get("table_name") == names.knowledge_embeddings:
         # The chunk table's search indexes: per-knowledge-base HNSW indexes the vector store makes
         # at run time, and the dialect-specific full-text index of revision 0002. Neither can be

@@ -14,7 +14,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
-from agno_models.adopt import baseline, detect
+from agno_models.adopt import baseline, convert_v2, detect
 from agno_models.adopt.detect import AdoptionError
 from agno_models.adopt.shape import BASELINE, baseline_metadata
 from agno_models.layout import TableNames
@@ -39,15 +39,15 @@ def adopt(connection: Connection, *, names: TableNames, schema: str | None) -> b
     log.warning("adopting agno's tables %s into agno-models (revision %s)", ", ".join(f.name for f in found), BASELINE)
     if connection.in_transaction():
         connection.commit()
-    dialect = connection.dialect.name
-    if dialect == "sqlite":
+    if connection.dialect.name == "sqlite":
         # Rebuilding a parent table must not cascade to its children: foreign keys off, outside a transaction.
         _pragma(connection, "foreign_keys = OFF")
         try:
-            with connection.begin():
+            with connection.begin():  # the whole schema change: all or nothing
                 _renumber(connection, names, found)
-                baseline.rebuild_sqlite(connection, target, found)
-                _stamp(connection, names, schema)
+                if not resuming or baseline.needs_changes(connection, target, names):
+                    baseline.rebuild_sqlite(connection, target, found)
+                _version_table(connection, names, schema)
         finally:
             _pragma(connection, "foreign_keys = ON")
     else:
@@ -56,7 +56,12 @@ def adopt(connection: Connection, *, names: TableNames, schema: str | None) -> b
             _version_table(connection, names, schema)  # the mark that an adoption is under way
         with connection.begin():  # one transaction on PostgreSQL; MySQL commits each DDL itself
             baseline.alter_in_place(connection, target, found, names)
-            _stamp(connection, names, schema)
+    if convert_v2.has_legacy_runs(connection, names, schema):
+        convert_v2.convert(connection, names)  # agno 2.x: runs out of the sessions' JSON arrays
+    if connection.in_transaction():
+        connection.commit()
+    with connection.begin():
+        _stamp(connection, names, schema)
     return True
 
 

@@ -21,7 +21,7 @@ from alembic.migration import MigrationContext
 from alembic.operations import Operations
 from sqlalchemy.engine import Connection
 
-from agno_models.adopt.detect import AdoptionError, Found, concrete
+from agno_models.adopt.detect import FILL, LEGACY_COLUMNS, AdoptionError, Found, concrete
 from agno_models.layout import TableNames
 
 log = logging.getLogger("agno_models.adopt")
@@ -109,22 +109,60 @@ def rebuild_sqlite(connection: Connection, target: sa.MetaData, found: list[Foun
         copy = table.to_metadata(scratch_metadata, name=scratch)
         for index in list(copy.indexes):  # created after the rename, under their final table
             copy.indexes.discard(index)
+        legacy = [c for c in LEGACY_COLUMNS.get(existing.entity, {}) if c in existing.columns]
+        for name in legacy:  # agno 2.x's columns stay, with their data
+            copy.append_column(sa.Column(name, existing.columns[name]))
         copy.create(connection)
-        columns = [c.name for c in table.columns if c.name in existing.columns and c.computed is None]
-        listed = ", ".join(_quote(connection, c) for c in columns)
+        columns = [c.name for c in table.columns if c.name in existing.columns and c.computed is None] + legacy
+        filled = {c: v for (entity, c), v in FILL.items() if entity == existing.entity and c not in existing.columns}
+        listed = ", ".join(_quote(connection, c) for c in [*columns, *filled])
+        values = ", ".join([_quote(connection, c) for c in columns] + [f":fill_{c}" for c in filled])
         connection.execute(
-            sa.text(f"INSERT INTO {_quote(connection, scratch)} ({listed}) SELECT {listed} FROM {_quote(connection, table.name)}")
+            sa.text(f"INSERT INTO {_quote(connection, scratch)} ({listed}) SELECT {values} FROM {_quote(connection, table.name)}"),
+            {f"fill_{c}": v for c, v in filled.items()},
         )
         connection.execute(sa.text(f"DROP TABLE {_quote(connection, table.name)}"))
         connection.execute(sa.text(f"ALTER TABLE {_quote(connection, scratch)} RENAME TO {_quote(connection, table.name)}"))
         for index in table.indexes:
             index.create(connection)
+    _decode_sqlite_json(connection, target, found)
     broken = connection.execute(sa.text("PRAGMA foreign_key_check")).fetchall()
     if broken:
         where = sorted({f"{row[0]} -> {row[2]}" for row in broken})
         raise AdoptionError(
             f"cannot adopt: {len(broken)} row(s) point at rows that do not exist ({', '.join(where)}). Nothing was changed."
         )
+
+
+def _decode_sqlite_json(connection: Connection, target: sa.MetaData, found: list[Found]) -> None:
+    """agno 2.x's SQLite class stored JSON documents twice encoded (a JSON string holding the
+    document's text); agno 3 decodes either on read, ours reads JSON. Store the document itself.
+
+    Only a string whose content is a JSON object or array is decoded; ``memories.memory`` (which
+    may be any text) is left as it is.
+    """
+    for table in found:
+        for column in target.tables[table.name].c:
+            if column.name not in table.columns or not isinstance(concrete(column.type, connection.dialect), sa.JSON):
+                continue
+            if (table.entity, column.name) == ("memories", "memory"):
+                continue
+            c, inner = _quote(connection, column.name), f"json_extract({_quote(connection, column.name)}, '$')"
+            connection.execute(sa.text(
+                f"UPDATE {_quote(connection, table.name)} SET {c} = {inner} "
+                f"WHERE CASE WHEN json_valid({c}) THEN json_type({c}) END = 'text' "
+                f"AND CASE WHEN json_valid({inner}) THEN json_type({inner}) END IN ('object', 'array')"
+            ))
+    for table in found:  # the legacy runs array too
+        for name in LEGACY_COLUMNS.get(table.entity, {}):
+            if name in table.columns:
+                q = _quote(connection, name)
+                inner = f"json_extract({q}, '$')"
+                connection.execute(sa.text(
+                    f"UPDATE {_quote(connection, table.name)} SET {q} = {inner} "
+                    f"WHERE CASE WHEN json_valid({q}) THEN json_type({q}) END = 'text' "
+                    f"AND CASE WHEN json_valid({inner}) THEN json_type({inner}) END IN ('object', 'array')"
+                ))
 
 
 # --- PostgreSQL and MySQL --------------------------------------------------------------------
@@ -136,10 +174,16 @@ def _diffs(connection: Connection, target: sa.MetaData, names: TableNames) -> li
         connection,
         opts={"compare_type": True, "include_name": lambda name, kind, parent: kind != "table" or name in tables},
     )
+    legacy = {(getattr(names, entity), column) for entity, columns in LEGACY_COLUMNS.items() for column in columns}
     flat: list[tuple[Any, ...]] = []
     for diff in compare_metadata(ctx, target):
         flat.extend(diff if isinstance(diff, list) else [diff])
-    return flat
+    # agno 2.x's legacy columns are kept on purpose.
+    return [d for d in flat if not (d[0] == "remove_column" and (d[2], d[3].name) in legacy)]
+
+
+def needs_changes(connection: Connection, target: sa.MetaData, names: TableNames) -> bool:
+    return bool(_diffs(connection, target, names))
 
 
 def _index_key(index: sa.Index | sa.UniqueConstraint) -> tuple[str, tuple[str, ...], bool]:
@@ -150,11 +194,6 @@ def alter_in_place(connection: Connection, target: sa.MetaData, found: list[Foun
     ops = Operations(MigrationContext.configure(connection))
     dialect = connection.dialect.name
     present = {f.name for f in found}
-    if dialect == "postgresql" and any(t.name not in present for t in target.sorted_tables):
-        _vector_extension(connection)
-    for table in target.sorted_tables:
-        if table.name not in present:
-            table.create(connection)
     diffs = _diffs(connection, target, names)
     kinds: dict[str, list[tuple[Any, ...]]] = {}
     for diff in diffs:
@@ -170,14 +209,29 @@ def alter_in_place(connection: Connection, target: sa.MetaData, found: list[Foun
                 ops.drop_constraint(fk["name"], name, type_="foreignkey")
     for _, column_diff in [(d[0], d) for d in kinds.get("add_column", [])]:
         _, schema, table_name, column = column_diff
-        ops.add_column(table_name, column._copy())
+        entity = next((f.entity for f in found if f.name == table_name), "")
+        if (entity, column.name) in FILL:  # a required column older agno lacks: existing rows get agno's value
+            added_column = column._copy()
+            added_column.server_default = sa.DefaultClause(FILL[(entity, column.name)])
+            ops.add_column(table_name, added_column)
+            ops.alter_column(table_name, column.name, server_default=None, existing_type=column.type,
+                             existing_nullable=False)
+        else:
+            ops.add_column(table_name, column._copy())
     for diff in kinds.get("modify_type", []) + kinds.get("modify_nullable", []):
         _alter_column(ops, connection, target, diff)
     if dialect in ("mysql", "mariadb"):
         _mysql_collations(ops, connection, target, present)
 
     # agno's index on the same columns becomes ours by a rename (no rebuild); the others go.
-    added = {_index_key(d[1]): d[1] for d in kinds.get("add_index", [])}
+    # Our tables agno lacks, once agno's columns have our types (MySQL wants equal collations
+    # on both ends of a foreign key).
+    if dialect == "postgresql" and any(t.name not in present for t in target.sorted_tables):
+        _vector_extension(connection)
+    for table in target.sorted_tables:
+        if table.name not in present:
+            table.create(connection)
+    added = {_index_key(d[1]): d[1] for d in kinds.get("add_index", []) if d[1].table.name in present}
     for _, constraint in kinds.get("remove_constraint", []):
         ops.drop_constraint(constraint.name, constraint.table.name, type_="unique")
     for _, index in kinds.get("remove_index", []):

@@ -18,8 +18,12 @@ from sqlalchemy.engine import Connection
 
 from agno_models.layout import DEFAULT_NAMES, TableNames
 
-# Columns agno 2.x kept that agno 3.x no longer creates (sessions.runs held the runs as a JSON array).
+# Columns agno 2.x kept that agno 3.x no longer creates (sessions.runs held the runs as a JSON
+# array): kept as they are, outside the models (Alembic's comparison leaves them out).
 LEGACY_COLUMNS: dict[str, dict[str, str]] = {"sessions": {"runs": "json", "chat_history": "json"}}
+# Required columns older agno tables lack, and the value existing rows get (agno 3.0's own
+# migration gives metrics rows the empty-string owner, its "no user").
+FILL: dict[tuple[str, str], str] = {("metrics", "user_id"): ""}
 
 
 class AdoptionError(RuntimeError):
@@ -156,7 +160,8 @@ def check(
                 f"{table.name} has primary key ({', '.join(table.primary_key) or 'none'}); agno's is ({', '.join(wanted_pk)})"
             )
         for column in ours.c:
-            if column.name not in table.columns and not column.nullable and column.server_default is None and column.computed is None:
+            if (column.name not in table.columns and not column.nullable and column.server_default is None
+                    and column.computed is None and (table.entity, column.name) not in FILL):
                 if connection.execute(sa.select(sa.func.count()).select_from(_table(table.name, connection))).scalar():
                     problems.append(f"{table.name} lacks the required column {column.name} and holds rows")
     if problems:
