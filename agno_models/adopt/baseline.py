@@ -142,27 +142,20 @@ def _decode_sqlite_json(connection: Connection, target: sa.MetaData, found: list
     may be any text) is left as it is.
     """
     for table in found:
-        for column in target.tables[table.name].c:
-            if column.name not in table.columns or not isinstance(concrete(column.type, connection.dialect), sa.JSON):
-                continue
-            if (table.entity, column.name) == ("memories", "memory"):
-                continue
-            c, inner = _quote(connection, column.name), f"json_extract({_quote(connection, column.name)}, '$')"
+        json_columns = [
+            c.name for c in target.tables[table.name].c
+            if c.name in table.columns and isinstance(concrete(c.type, connection.dialect), sa.JSON)
+            and (table.entity, c.name) != ("memories", "memory")
+        ]
+        json_columns += [c for c in LEGACY_COLUMNS.get(table.entity, {}) if c in table.columns]  # the runs array too
+        for name in json_columns:
+            c = _quote(connection, name)
+            inner = f"json_extract({c}, '$')"
             connection.execute(sa.text(
                 f"UPDATE {_quote(connection, table.name)} SET {c} = {inner} "
                 f"WHERE CASE WHEN json_valid({c}) THEN json_type({c}) END = 'text' "
                 f"AND CASE WHEN json_valid({inner}) THEN json_type({inner}) END IN ('object', 'array')"
             ))
-    for table in found:  # the legacy runs array too
-        for name in LEGACY_COLUMNS.get(table.entity, {}):
-            if name in table.columns:
-                q = _quote(connection, name)
-                inner = f"json_extract({q}, '$')"
-                connection.execute(sa.text(
-                    f"UPDATE {_quote(connection, table.name)} SET {q} = {inner} "
-                    f"WHERE CASE WHEN json_valid({q}) THEN json_type({q}) END = 'text' "
-                    f"AND CASE WHEN json_valid({inner}) THEN json_type({inner}) END IN ('object', 'array')"
-                ))
 
 
 # --- PostgreSQL and MySQL --------------------------------------------------------------------
@@ -207,8 +200,7 @@ def alter_in_place(connection: Connection, target: sa.MetaData, found: list[Foun
         for fk in inspector.get_foreign_keys(name):
             if fk["name"] not in wanted:
                 ops.drop_constraint(fk["name"], name, type_="foreignkey")
-    for _, column_diff in [(d[0], d) for d in kinds.get("add_column", [])]:
-        _, schema, table_name, column = column_diff
+    for _, _schema, table_name, column in kinds.get("add_column", []):
         entity = next((f.entity for f in found if f.name == table_name), "")
         if (entity, column.name) in FILL:  # a required column older agno lacks: existing rows get agno's value
             added_column = column._copy()
@@ -261,7 +253,7 @@ def alter_in_place(connection: Connection, target: sa.MetaData, found: list[Foun
 
 
 def _rename_index(connection: Connection, table: str, old: str, new: str) -> None:
-    q = lambda n: _quote(connection, n)  # noqa: E731
+    q = lambda n: _quote(connection, n)
     if connection.dialect.name == "postgresql":
         connection.execute(sa.text(f"ALTER INDEX {q(old)} RENAME TO {q(new)}"))
     else:

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.types import TypeDecorator
 from sqlalchemy.engine import Connection
+from sqlalchemy.types import TypeDecorator
 
 from agno_models.layout import DEFAULT_NAMES, TableNames
 
@@ -160,10 +160,10 @@ def check(
                 f"{table.name} has primary key ({', '.join(table.primary_key) or 'none'}); agno's is ({', '.join(wanted_pk)})"
             )
         for column in ours.c:
-            if (column.name not in table.columns and not column.nullable and column.server_default is None
-                    and column.computed is None and (table.entity, column.name) not in FILL):
-                if connection.execute(sa.select(sa.func.count()).select_from(_table(table.name, connection))).scalar():
-                    problems.append(f"{table.name} lacks the required column {column.name} and holds rows")
+            required = not column.nullable and column.server_default is None and column.computed is None
+            if (column.name not in table.columns and required and (table.entity, column.name) not in FILL
+                    and connection.execute(sa.select(sa.func.count()).select_from(sa.table(table.name))).scalar()):
+                problems.append(f"{table.name} lacks the required column {column.name} and holds rows")
     if problems:
         raise AdoptionError(
             f"table(s) {', '.join(sorted(t.name for t in found))} already exist but are not tracked by this table "
@@ -172,6 +172,3 @@ def check(
             "names of its own. What differs from agno's tables:\n  " + "\n  ".join(problems)
         )
 
-
-def _table(name: str, connection: Connection) -> sa.TableClause:
-    return sa.table(name)

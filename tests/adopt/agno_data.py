@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from agno.agent import Agent
@@ -25,7 +25,7 @@ from agno.workflow import Step, Workflow
 from examples.offline_model import OfflineModel
 
 NOW = int(time.time())
-BASE = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
+BASE = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 # agno's MySQLDb stores only these; its SqliteDb and PostgresDb store everything.
 MYSQL_STORES = {"sessions", "memories", "evals", "knowledge", "traces", "metrics"}
 ALL_STORES = MYSQL_STORES | {"schedules", "approvals", "learnings", "components"}
@@ -162,7 +162,7 @@ def read_everything(db: Any, backend: str, *, raw_sessions: bool = False) -> dic
         out["configs"] = _plain(db.list_configs("c1"))
         # agno's own table lacks component_configs.deleted_at (its schema lists it); ours answers it as None.
         config = _plain(db.get_current_config("c1"))
-        if config.get("deleted_at", 0) is None:
+        if config and config.get("deleted_at", 0) is None:
             del config["deleted_at"]
         out["current_config"] = config
     return out

@@ -56,7 +56,7 @@ def _open_and_die_on_insert(backend: str, url: URL, die_on: int) -> subprocess.C
         make_db({backend!r}, make_url({url.render_as_string(hide_password=False)!r})).get_sessions()
     """)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    return subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
 
 
 def test_a_killed_conversion_is_finished_by_the_next_start(backend: str, db_url: URL) -> None:
