@@ -16,6 +16,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.types import JSON, TypeEngine
 
+from agno_models.adopt.detect import LEGACY_COLUMNS
 from agno_models.engine import create_engine
 from agno_models.knowledge import is_search_index
 from agno_models.layout import DEFAULT_NAMES, TableNames, metadata_for
@@ -71,6 +72,8 @@ def _include_object(obj: Any, name: str | None, type_: str, reflected: bool, com
 
 
 def _include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    if type_ == "column" and parent_names.get("table_name") == names.sessions and name in LEGACY_COLUMNS["sessions"]:
+        return False  # agno 2.x's runs array, kept by an adoption (agno_models.adopt)
     if type_ == "index" and parent_names.get("table_name") == names.knowledge_embeddings:
         # The chunk table's search indexes: per-knowledge-base HNSW indexes the vector store makes
         # at run time, and the dialect-specific full-text index of revision 0002. Neither can be
@@ -95,12 +98,24 @@ def _refuse_foreign_tables(connection: Connection, schema: str | None) -> None:
         # runs): these tables are its own, and the repeatable revisions complete what is missing.
         return
     taken = sorted(set(names.as_dict().values()) & set(inspect(connection).get_table_names(schema=schema)))
+    if taken and _upgrading():
+        from agno_models.adopt import adopt
+
+        adopt(connection, names=names, schema=schema)  # agno's own tables: checked, then taken over
+        return
     if taken:
         raise RuntimeError(
             f"table(s) {', '.join(taken)} already exist but are not tracked by this table set's version table "
             f"{names.version_table!r}. Another agno-models table set (or agno itself) owns them: give this set "
-            "names of its own, or use the names of the set that created them."
+            "names of its own, or use the names of the set that created them. Tables agno created are "
+            "adopted by `alembic upgrade head` (or `agno-models upgrade`)."
         )
+
+
+def _upgrading() -> bool:
+    # Only `upgrade` adopts or touches agno's bookkeeping; check, stamp and current leave the database as it is.
+    fn = context._proxy.context_opts.get("fn")  # type: ignore[attr-defined]
+    return getattr(fn, "__name__", "") == "upgrade"
 
 
 def run_migrations(connection: Connection, schema: str | None) -> None:
@@ -120,6 +135,11 @@ def run_migrations(connection: Connection, schema: str | None) -> None:
         include_object=_include_object,
     )
     context.run_migrations()
+    if _upgrading():
+        from agno_models.adopt import agno_versions
+
+        with connection.begin_nested() if connection.in_transaction() else connection.begin():
+            agno_versions.record(connection, names=names, schema=schema)  # agno's own bookkeeping, kept current
 
 
 def run_on(connection: Connection) -> None:
