@@ -20,7 +20,7 @@ from agno_models.adopt.detect import LEGACY_COLUMNS
 from agno_models.engine import create_engine
 from agno_models.knowledge import is_search_index
 from agno_models.layout import DEFAULT_NAMES, TableNames, metadata_for
-from agno_models.migrate import database_url
+from agno_models.migrate import current_revision, database_url
 
 config = context.config
 if config.config_file_name is not None:  # the alembic CLI; programmatic runs keep their logging
@@ -93,11 +93,18 @@ def _enter_schema(connection: Connection, schema: str) -> None:
 
 def _refuse_foreign_tables(connection: Connection, schema: str | None) -> None:
     """A table set owns its tables: refuse to start over tables some other history created."""
-    if inspect(connection).has_table(names.version_table, schema=schema):
-        # This set has migrated here before (on MySQL perhaps half-way, DDL being committed as it
-        # runs): these tables are its own, and the repeatable revisions complete what is missing.
-        return
     taken = sorted(set(names.as_dict().values()) & set(inspect(connection).get_table_names(schema=schema)))
+    if inspect(connection).has_table(names.version_table, schema=schema):
+        if taken and _upgrading() and current_revision(connection, schema=schema, names=names) is None:
+            # A version table without a revision over existing tables: an adoption that was
+            # interrupted (it marks its start so), which adopt() resumes.
+            from agno_models.adopt import adopt
+
+            if _adoption_under_way(connection, schema):
+                adopt(connection, names=names, schema=schema)
+        # Otherwise this set has migrated here before (on MySQL perhaps half-way, DDL being
+        # committed as it runs): the tables are its own, and the repeatable revisions complete them.
+        return
     if taken and _upgrading():
         from agno_models.adopt import adopt
 
@@ -110,6 +117,29 @@ def _refuse_foreign_tables(connection: Connection, schema: str | None) -> None:
             "names of its own, or use the names of the set that created them. Tables agno created are "
             "adopted by `alembic upgrade head` (or `agno-models upgrade`)."
         )
+
+
+def _adoption_under_way(connection: Connection, schema: str | None) -> bool:
+    """Whether a table still has agno's shape (an interrupted adoption), not revision 0001's.
+
+    A table revision 0001 created has all of its columns and none of agno's ``idx_`` indexes;
+    one agno made and an adoption has not finished lacks a column or keeps such an index, and an
+    agno 2.x sessions table keeps its ``runs`` column until the adoption stamps the set.
+    """
+    from agno_models.adopt import convert_v2
+    from agno_models.adopt.shape import baseline_metadata
+
+    if convert_v2.has_legacy_runs(connection, names, schema):
+        return True  # agno 2.x's runs column: the conversion runs before the stamp
+    inspector = inspect(connection)
+    for table in baseline_metadata(names).tables.values():
+        if not inspector.has_table(table.name, schema=schema):
+            continue
+        present = {c["name"] for c in inspector.get_columns(table.name, schema=schema)}
+        indexes = {str(i["name"]) for i in inspector.get_indexes(table.name, schema=schema)}
+        if set(table.c.keys()) - present or any(i.startswith(f"idx_{table.name}_") for i in indexes):
+            return True
+    return False
 
 
 def _upgrading() -> bool:
