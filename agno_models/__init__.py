@@ -1,5 +1,7 @@
 """What agno-models stores: one SQLModel table per agno entity, under one naming convention."""
 
+import logging
+
 from agno_models.approvals import Approval
 from agno_models.base import NAMING_CONVENTION, AgnoTable, metadata
 from agno_models.components import Component, ComponentConfig, ComponentLink
@@ -13,6 +15,9 @@ from agno_models.schedules import Schedule, ScheduleRun
 from agno_models.sessions import AgnoRun, AgnoSession
 from agno_models.tracing import Span, Trace
 from agno_models.versions import SchemaVersion
+
+# Silent unless the application configures logging (loggers: agno_models.migrate, ...).
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
     "DEFAULT_NAMES",

@@ -4,10 +4,29 @@
     agent = Agent(model=..., db=SqliteDb(db_file="agno.db"))
 """
 
+import logging
+from typing import TYPE_CHECKING, Any
+
 from repositories.backends import AsyncMySQLDb, AsyncPostgresDb, AsyncSqliteDb, MySQLDb, PostgresDb, SqliteDb
 from repositories.core.schema import SchemaNotReadyError
 from repositories.core.values import OwnershipError
-from repositories.vectors import HashingEmbedder, MySQLVectorDb, PgVectorDb, SqliteVectorDb, SqlVectorDb
+
+# Silent unless the application configures logging (loggers: repositories.*).
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = ["AsyncMySQLDb", "AsyncPostgresDb", "AsyncSqliteDb", "MySQLDb", "OwnershipError", "PostgresDb", "SchemaNotReadyError", "SqliteDb"]
-__all__ += ["HashingEmbedder", "MySQLVectorDb", "PgVectorDb", "SqlVectorDb", "SqliteVectorDb"]
+_VECTORS = ["HashingEmbedder", "MySQLVectorDb", "PgVectorDb", "SqlVectorDb", "SqliteVectorDb"]
+__all__ += _VECTORS
+
+if TYPE_CHECKING:
+    from repositories.vectors import HashingEmbedder, MySQLVectorDb, PgVectorDb, SqliteVectorDb, SqlVectorDb
+
+
+def __getattr__(name: str) -> Any:
+    # The vector stores need NumPy (the [vectors] extra): imported on first use, so a core
+    # install imports the db classes without it.
+    if name in _VECTORS:
+        from repositories import vectors
+
+        return getattr(vectors, name)
+    raise AttributeError(f"module 'repositories' has no attribute {name!r}")

@@ -70,7 +70,11 @@ Writes
     Errors propagate; a dimension mismatch, an empty query or a NaN is a ValueError.
 """
 
-from repositories.vectors.embedder import HashingEmbedder
-from repositories.vectors.store import DEFAULT_EF_SEARCH, MySQLVectorDb, PgVectorDb, SqliteVectorDb, SqlVectorDb
+from agno_models.extras import require
+
+require("numpy", needed_for="agno-models knowledge bases (SqliteVectorDb, MySQLVectorDb, PgVectorDb)")
+
+from repositories.vectors.embedder import HashingEmbedder  # noqa: E402 - after the extra check
+from repositories.vectors.store import DEFAULT_EF_SEARCH, MySQLVectorDb, PgVectorDb, SqliteVectorDb, SqlVectorDb  # noqa: E402
 
 __all__ = ["DEFAULT_EF_SEARCH", "HashingEmbedder", "MySQLVectorDb", "PgVectorDb", "SqlVectorDb", "SqliteVectorDb"]

@@ -47,7 +47,7 @@ def test_first_call_migrates_to_head(backend: str, db_url: URL) -> None:
 
 def test_without_auto_upgrade_a_database_behind_is_an_error(backend: str, db_url: URL) -> None:
     db = make_db(backend, db_url, auto_upgrade=False)
-    with pytest.raises(SchemaNotReadyError, match="upgrade head"):
+    with pytest.raises(SchemaNotReadyError, match="agno-models upgrade --url"):
         db.get_sessions()
     assert "agno_sessions" not in tables(db_url, schema_of(backend, db_url))
     db.close()
