@@ -107,3 +107,7 @@ def test_processes_starting_together_migrate_once(backend: str, db_url: URL) -> 
         assert worker.returncode == 0, err
         results.append(json.loads(out.strip().splitlines()[-1]))
     assert sorted(r["migrated"] for r in results) == [False, False, True]
+    if backend == "sqlite":
+        # The lock is the file's own: nothing but the database (and its WAL files) is left beside it.
+        db_file = Path(db_url.database or "")
+        assert {p.name for p in db_file.parent.iterdir()} <= {db_file.name, db_file.name + "-wal", db_file.name + "-shm"}
