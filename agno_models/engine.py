@@ -15,6 +15,7 @@ import sqlalchemy.ext.asyncio as sa_async
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from agno_models import errors
 from agno_models.extras import EXTRA_OF, missing
 
 # Big JSON payloads (16 MB and more) must reach MySQL in one packet; the server's own
@@ -160,6 +161,10 @@ def _install_events(engine: Engine) -> None:
         sa.event.listen(engine, "do_connect", _open_sqlite)
         sa.event.listen(engine, "connect", _on_sqlite_connect)
         sa.event.listen(engine, "begin", _on_sqlite_begin)
+    elif engine.dialect.name in ("mysql", "mariadb"):
+        # "Server has gone away" after a too-big statement becomes an error naming max_allowed_packet.
+        sa.event.listen(engine, "connect", errors.record_packet_limit)
+        sa.event.listen(engine, "handle_error", errors.on_error)
 
 
 def _driver_missing(url: URL, error: ModuleNotFoundError) -> Exception:
