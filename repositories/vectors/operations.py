@@ -290,6 +290,10 @@ def _pg_bulk_write(base: Base, chunks: Chunks, upsert: bool) -> Steps:
             dimensions=base.dimensions, m=base.hnsw_m, ef_construction=base.hnsw_ef_construction,
             type_schema=base.facts.vector_schema,
         ))
+    if len(rows) >= BULK_REBUILD_ROWS:
+        # Fresh statistics, so the very next searches are planned on the index, not a sequential
+        # scan of a table the planner still thinks is small (autovacuum would get there later).
+        yield sa.text(f"ANALYZE {target} (knowledge_base, user_id, content_hash)")
     return len(rows)
 
 
