@@ -134,7 +134,7 @@ def check(url: str | None = None, *, schema: str | None = None, names: TableName
 def _move(
     run: object, url: str | None, connection: Connection | None, revision: str, schema: str | None, names: TableNames
 ) -> tuple[str | None, str | None]:
-    with _config(url, connection, schema, names) as config:
+    with _config(url, connection, schema, names) as config, _outer_alembic_kept():
         conn = config.attributes["connection"]
         before = _peek(conn, schema, names)
         run(config, revision)  # type: ignore[operator]
@@ -142,6 +142,22 @@ def _move(
     if before != after:
         log.info("migrated table set %s (schema %s) from %s to %s", names.version_table, schema, before or "base", after or "base")
     return before, after
+
+
+@contextmanager
+def _outer_alembic_kept() -> Iterator[None]:
+    """Called from a user's own env.py, our run would leave their ``alembic.context`` unset:
+    Alembic keeps one module-level proxy, which a finished command clears. Put theirs back."""
+    import alembic.context as context_module
+    import alembic.op as op_module
+
+    outer = [getattr(m, "_proxy", None) for m in (context_module, op_module)]
+    try:
+        yield
+    finally:
+        for proxy in outer:
+            if proxy is not None:
+                proxy._install_proxy()
 
 
 def _peek(conn: Connection, schema: str | None, names: TableNames) -> str | None:

@@ -22,7 +22,7 @@ from agno_models.migrate import owned_op as op
 
 revision: str = '0001'
 down_revision: str | None = None
-branch_labels: str | Sequence[str] | None = None
+branch_labels: str | Sequence[str] | None = ("agno_models",)  # our history, apart from the user's
 depends_on: str | Sequence[str] | None = None
 
 
