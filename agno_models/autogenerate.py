@@ -63,7 +63,7 @@ def exclude_agno_models(*table_sets: TableNames, include_name: IncludeName | Non
     return hook
 
 
-def include_object(object: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:  # noqa: A002
+def include_object(object: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
     """An ``include_object`` hook skipping agno's default table set, for env.py files that use
     ``include_object`` rather than ``include_name``."""
     table = name if type_ == "table" else getattr(getattr(object, "table", None), "name", None)

@@ -14,17 +14,30 @@ from repositories.core.values import OwnershipError
 # Silent unless the application configures logging (loggers: repositories.*).
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
-__all__ = ["AsyncMySQLDb", "AsyncPostgresDb", "AsyncSqliteDb", "MySQLDb", "OwnershipError", "PostgresDb", "SchemaNotReadyError", "SqliteDb"]
-_VECTORS = ["HashingEmbedder", "MySQLVectorDb", "PgVectorDb", "SqlVectorDb", "SqliteVectorDb"]
-__all__ += _VECTORS
+# The vector stores need NumPy (the [vectors] extra): imported on first use (__getattr__ below),
+# so a core install imports the db classes without it.
+_VECTORS = ("HashingEmbedder", "MySQLVectorDb", "PgVectorDb", "SqlVectorDb", "SqliteVectorDb")
+__all__ = [
+    "AsyncMySQLDb",
+    "AsyncPostgresDb",
+    "AsyncSqliteDb",
+    "HashingEmbedder",
+    "MySQLDb",
+    "MySQLVectorDb",
+    "OwnershipError",
+    "PgVectorDb",
+    "PostgresDb",
+    "SchemaNotReadyError",
+    "SqlVectorDb",
+    "SqliteDb",
+    "SqliteVectorDb",
+]
 
 if TYPE_CHECKING:
     from repositories.vectors import HashingEmbedder, MySQLVectorDb, PgVectorDb, SqliteVectorDb, SqlVectorDb
 
 
 def __getattr__(name: str) -> Any:
-    # The vector stores need NumPy (the [vectors] extra): imported on first use, so a core
-    # install imports the db classes without it.
     if name in _VECTORS:
         from repositories import vectors
 

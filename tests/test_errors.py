@@ -103,7 +103,7 @@ def test_a_statement_over_max_allowed_packet_names_it_and_the_fix(mysql_admin: s
         engine.dispose()
 
 
-def big_type():  # noqa: ANN201 - agno's enum
+def big_type():  # agno's enum
     from agno.db.base import SessionType
 
     return SessionType.AGENT
