@@ -84,9 +84,10 @@ def _cache_key() -> str:
 
 
 @contextmanager
-def _exclusive(request: pytest.FixtureRequest) -> Iterator[Path]:
+def _exclusive(request: pytest.FixtureRequest, temp: pytest.TempPathFactory) -> Iterator[Path]:
     """The cache folder, held by one xdist worker at a time (builds share the source tree's build/)."""
-    cache = Path(request.config.cache.mkdir("wheel-env"))
+    cache_provider = getattr(request.config, "cache", None)  # None under -p no:cacheprovider
+    cache = Path(cache_provider.mkdir("wheel-env")) if cache_provider else temp.getbasetemp()
     with open(cache / "lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         yield cache
@@ -96,7 +97,7 @@ def _exclusive(request: pytest.FixtureRequest) -> Iterator[Path]:
 def wheel(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("dist")
     # No network and no isolation: the build backend is this environment's setuptools.
-    with _exclusive(request):
+    with _exclusive(request, tmp_path_factory):
         built = subprocess.run(
             [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(ROOT)],
             capture_output=True, text=True, check=False,
@@ -114,7 +115,7 @@ def core_env(request: pytest.FixtureRequest, wheel: Path, tmp_path_factory: pyte
     about 20 s); each session copies it (a venv's interpreter finds its site-packages from its
     own location) and installs this session's wheel into the copy.
     """
-    with _exclusive(request) as cache:
+    with _exclusive(request, tmp_path_factory) as cache:
         base = cache / f"core-{_cache_key()}"
         if not (base / "complete").exists():
             subprocess.run([sys.executable, "-m", "venv", "--clear", str(base)], check=True)
