@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -132,12 +132,12 @@ def check(url: str | None = None, *, schema: str | None = None, names: TableName
 
 
 def _move(
-    run: object, url: str | None, connection: Connection | None, revision: str, schema: str | None, names: TableNames
+    run: Callable[[Config, str], object], url: str | None, connection: Connection | None, revision: str, schema: str | None, names: TableNames
 ) -> tuple[str | None, str | None]:
     with _config(url, connection, schema, names) as config, _outer_alembic_kept():
         conn = config.attributes["connection"]
         before = _peek(conn, schema, names)
-        run(config, revision)  # type: ignore[operator]
+        run(config, revision)
         after = _peek(conn, schema, names)
     if before != after:
         log.info("migrated table set %s (schema %s) from %s to %s", names.version_table, schema, before or "base", after or "base")

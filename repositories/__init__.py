@@ -7,6 +7,7 @@
 import logging
 from typing import TYPE_CHECKING, Any
 
+from agno_models.errors import MaxAllowedPacketError
 from repositories.backends import AsyncMySQLDb, AsyncPostgresDb, AsyncSqliteDb, MySQLDb, PostgresDb, SqliteDb
 from repositories.core.schema import SchemaNotReadyError
 from repositories.core.values import OwnershipError
@@ -22,6 +23,7 @@ __all__ = [
     "AsyncPostgresDb",
     "AsyncSqliteDb",
     "HashingEmbedder",
+    "MaxAllowedPacketError",
     "MySQLDb",
     "MySQLVectorDb",
     "OwnershipError",

@@ -12,8 +12,8 @@ from agno.session import AgentSession
 from sqlalchemy.engine import URL
 
 from agno_models.engine import create_engine
-from agno_models.errors import MaxAllowedPacketError, explain_packet
-from repositories import AsyncSqliteDb, MySQLDb, SqliteDb
+from agno_models.errors import explain_packet
+from repositories import AsyncSqliteDb, MaxAllowedPacketError, MySQLDb, SqliteDb
 
 
 def first_call_error(db_file: Path) -> str:

@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import URL
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = "Scripts" if os.name == "nt" else "bin"
@@ -107,26 +108,37 @@ def wheel(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     return path
 
 
-@pytest.fixture(scope="session")
-def core_env(request: pytest.FixtureRequest, wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A clean virtualenv with the wheel and its core dependencies, nothing else.
+def installed(request: pytest.FixtureRequest, temp: pytest.TempPathFactory, wheel: Path, extras: str) -> Path:
+    """A clean virtualenv with the wheel, its core dependencies and ``extras``, nothing else.
 
     The dependencies are installed once into a cached env (pip resolves and installs them in
     about 20 s); each session copies it (a venv's interpreter finds its site-packages from its
     own location) and installs this session's wheel into the copy.
     """
-    with _exclusive(request, tmp_path_factory) as cache:
-        base = cache / f"core-{_cache_key()}"
+    kind = extras.replace(",", "-") or "core"
+    with _exclusive(request, temp) as cache:
+        base = cache / f"{kind}-{_cache_key()}"
         if not (base / "complete").exists():
             subprocess.run([sys.executable, "-m", "venv", "--clear", str(base)], check=True)
             python = base / BIN / "python"
-            _pip(python, "install", "-q", "-c", str(ROOT / "requirements.lock"), str(wheel))
+            requirement = f"agno-models[{extras}] @ {wheel.as_uri()}" if extras else str(wheel)
+            _pip(python, "install", "-q", "-c", str(ROOT / "requirements.lock"), requirement)
             _pip(python, "uninstall", "-q", "-y", "agno-models")
             (base / "complete").touch()
-        env = tmp_path_factory.mktemp("venv") / "core"
+        env = temp.mktemp("venv") / kind
         shutil.copytree(base, env, symlinks=True)
     _pip(env / BIN / "python", "install", "-q", "--no-deps", str(wheel))
     return env
+
+
+@pytest.fixture(scope="session")
+def core_env(request: pytest.FixtureRequest, wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return installed(request, tmp_path_factory, wheel, "")
+
+
+@pytest.fixture(scope="session")
+def postgres_env(request: pytest.FixtureRequest, wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return installed(request, tmp_path_factory, wheel, "postgres,vectors")
 
 
 def _pip(python: Path, *args: str) -> None:
@@ -213,3 +225,31 @@ def test_the_core_install_names_the_extra_a_server_or_vectors_need(core_env: Pat
     for extra, message in lines.items():
         assert f"pip install 'agno-models[{extra}]'" in message, message
     assert re.search(r"'numpy'", lines["vectors"]) and "psycopg" in lines["postgres"] and "pymysql" in lines["mysql"]
+
+
+SERVER = """
+import sys
+from agno.session import AgentSession
+from agno.knowledge.document import Document
+from repositories import HashingEmbedder, PgVectorDb, PostgresDb
+
+db = PostgresDb(db_url=sys.argv[1], auto_upgrade=False)  # the command migrated schema ai
+db.upsert_session(AgentSession(session_id="s1", agent_id="a", user_id="u", created_at=1))
+print(len(db.get_sessions(user_id="u")))
+store = PgVectorDb("handbook", db=db, embedder=HashingEmbedder(dimensions=64))
+store.create()
+store.insert("h1", [Document(id="d1", content="the E1234 error means the disk is full"), Document(id="d2", content="lunch is at noon")])
+print(store.search("what does E1234 mean?", limit=1)[0].content.split()[1])
+"""
+
+
+def test_the_postgres_extra_serves_postgresql_and_knowledge(postgres_env: Path, postgres_url: URL, tmp_path: Path) -> None:
+    url = postgres_url.render_as_string(hide_password=False)
+    python = str(postgres_env / BIN / "python")
+    upgraded = outside(postgres_env, "agno-models", "upgrade", "--url", url, cwd=tmp_path)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert "in schema ai of" in upgraded.stdout and "from base to" in upgraded.stdout
+    (tmp_path / "server.py").write_text(SERVER)
+    run = outside(postgres_env, python, "server.py", url, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["1", "E1234"]
