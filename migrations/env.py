@@ -2,7 +2,8 @@
 
 URL: the connection handed over by ``agno_models.migrate``; else ``-x url=...``; else
 ``DATABASE_URL``; else the embedded default ``sqlite:///agno.db``.
-Options (``-x key=value``): ``schema`` (PostgreSQL schema or MySQL database) and ``tables``
+Options (``-x key=value``): ``schema`` (PostgreSQL schema or MySQL database; default ``ai`` on
+PostgreSQL and MySQL, as the db classes; ``-x schema=`` for the URL's own) and ``tables``
 (``sessions:my_sessions,runs:my_runs`` to migrate a renamed table set).
 """
 
@@ -20,7 +21,7 @@ from agno_models.adopt.detect import LEGACY_COLUMNS
 from agno_models.engine import create_engine
 from agno_models.knowledge import is_search_index
 from agno_models.layout import DEFAULT_NAMES, TableNames, metadata_for
-from agno_models.migrate import current_revision, database_url
+from agno_models.migrate import current_revision, database_url, default_schema
 
 config = context.config
 if config.config_file_name is not None:  # the alembic CLI; programmatic runs keep their logging
@@ -39,8 +40,15 @@ def _names() -> TableNames:
     return TableNames.from_mapping(pairs)
 
 
+def _schema(url: str | None) -> str | None:
+    if "schema" in config.attributes:  # handed over by agno_models.migrate, None included
+        return config.attributes["schema"] or None
+    if "schema" in x_args:
+        return x_args["schema"] or None
+    return default_schema(url)
+
+
 names = _names()
-schema: str | None = config.attributes.get("schema") or x_args.get("schema")
 config.attributes["table_names"] = names  # read by the revision scripts
 
 
@@ -172,7 +180,7 @@ def run_migrations(connection: Connection, schema: str | None) -> None:
             agno_versions.record(connection, names=names, schema=schema)  # agno's own bookkeeping, kept current
 
 
-def run_on(connection: Connection) -> None:
+def run_on(connection: Connection, schema: str | None) -> None:
     dialect = connection.dialect.name
     if schema is None or dialect == "postgresql":
         run_migrations(connection, schema)
@@ -195,14 +203,15 @@ def run_on(connection: Connection) -> None:
 def run_online() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
-        run_on(connection)
+        run_on(connection, _schema(connection.engine.url.render_as_string(hide_password=False)))
         if connection.in_transaction():
             connection.commit()
         return
-    engine = create_engine(database_url(x_args.get("url") or _ini_url()))
+    url = database_url(x_args.get("url") or _ini_url())
+    engine = create_engine(url)
     try:
         with engine.connect() as conn:
-            run_on(conn)
+            run_on(conn, _schema(url))
             conn.commit()
     finally:
         engine.dispose()
