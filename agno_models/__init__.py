@@ -14,6 +14,7 @@ from agno_models.schedules import Schedule, ScheduleRun
 from agno_models.approvals import Approval
 from agno_models.learnings import Learning
 from agno_models.components import Component, ComponentConfig, ComponentLink
+from agno_models.jobs import Job
 from agno_models.versions import SchemaVersion
 from agno_models.layout import DEFAULT_NAMES, TableNames, metadata_for
 
@@ -28,6 +29,7 @@ __all__ = [
     "ComponentConfig",
     "ComponentLink",
     "EvalRun",
+    "Job",
     "KnowledgeContent",
     "KnowledgeEmbedding",
     "Learning",

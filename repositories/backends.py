@@ -13,6 +13,7 @@ from repositories.components import ComponentRepository
 from repositories.core.asyncdb import AsyncSqlDb, async_twin
 from repositories.core.db import SqlDb
 from repositories.evals import EvalRepository
+from repositories.jobs import JobRepository
 from repositories.knowledge import KnowledgeRepository
 from repositories.learnings import LearningRepository
 from repositories.memories import MemoryRepository
@@ -34,6 +35,7 @@ class _Methods(
     ApprovalRepository,
     LearningRepository,
     ComponentRepository,
+    JobRepository,
     VersionRepository,
 ):
     """Every entity's agno methods, in one place so the backends cannot drift apart."""

@@ -30,10 +30,14 @@ def async_twin(sync_methods: type, name: str) -> type:
     namespace: dict[str, Any] = {"__doc__": f"Async twin of {sync_methods.__name__}."}
     for attr in dir(sync_methods):
         fn = getattr(sync_methods, attr)
-        if not attr.startswith("_") and inspect.isfunction(fn):
+        if attr.startswith("_"):
+            continue
+        if inspect.isfunction(fn):
             if not is_operation(fn):
                 raise TypeError(f"{fn.__qualname__} must be an @operation to have an async twin")
             namespace[attr] = _coroutine(fn)
+        else:
+            namespace[attr] = fn  # a public class attribute (e.g. ``serializes_sessions``) is shared
     return type(name, (), namespace)
 
 

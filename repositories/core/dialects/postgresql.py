@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.sql import ColumnElement, FromClause
+from sqlalchemy.sql import ColumnElement, Executable, FromClause
 from sqlalchemy.sql.dml import Insert
 
 from repositories.core.dialects.base import Dialect, Incoming, Rows, Updates, _assignments, _values
@@ -27,10 +27,19 @@ class PostgreSQLDialect(Dialect):
     ) -> Insert:
         return _on_conflict(postgresql.insert(table), rows, key=key, update=update, only_if=only_if)
 
-    def insert_ignore(self, table: sa.Table, rows: Rows, *, key: Sequence[str]) -> Insert:
-        stmt = postgresql.insert(table).values(_values(rows)).on_conflict_do_nothing(index_elements=list(key))
+    def insert_ignore(self, table: sa.Table, rows: Rows, *, key: Sequence[str] | None) -> Insert:
+        stmt = postgresql.insert(table).values(_values(rows)).on_conflict_do_nothing(
+            index_elements=None if key is None else list(key)
+        )
         # psycopg reports no rowcount for INSERT unless SQLAlchemy is asked to keep it.
         return stmt.execution_options(preserve_rowcount=True)
+
+    def epoch_now(self) -> ColumnElement[int]:
+        # now() is the transaction's start: every statement of one operation sees the same second.
+        return sa.cast(sa.func.floor(sa.extract("epoch", sa.func.now())), sa.BigInteger)
+
+    def transaction_lock(self, key: int) -> Executable | None:
+        return sa.select(sa.func.pg_advisory_xact_lock(sa.literal(key, sa.BigInteger)))
 
     def json_array_contains(self, column: sa.Column[Any], value: str) -> ColumnElement[bool]:
         return column.op("@>")(sa.func.jsonb_build_array(value))

@@ -1,0 +1,125 @@
+"""The durable job queue.
+
+``agno_jobs``: one row per background run AgentOS accepted with ``QueueConfig(durable=True)``.
+
+The column types are written out here (``_types``), not imported from ``agno_models.types``:
+this revision must create the same DDL forever, whatever the models become.
+
+Revision ID: 0006
+Revises: 0004
+Create Date: 2026-12-04 01:30:00.000000
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import mysql, postgresql
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from agno_models.migrate import names_in_context
+from agno_models.migrate import owned_op as op
+
+revision: str = '0006'
+down_revision: str | None = '0004'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+class _types:  # noqa: N801 - a namespace of frozen type definitions
+    """Copies of the DDL-relevant parts of agno_models.types as of this revision."""
+
+    class ExactString(TypeDecorator[str]):
+        impl = sa.String
+        cache_ok = True
+
+        def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+            if dialect.name in ("mysql", "mariadb"):
+                collation = "utf8mb4_nopad_bin" if getattr(dialect, "is_mariadb", False) else "utf8mb4_0900_bin"
+                return dialect.type_descriptor(mysql.VARCHAR(self.impl.length, collation=collation))
+            if dialect.name == "postgresql":
+                return sa.String(self.impl.length, collation="C")
+            return sa.String(self.impl.length)
+
+    class ExactText(TypeDecorator[str]):
+        impl = sa.Text
+        cache_ok = True
+
+        def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+            if dialect.name in ("mysql", "mariadb"):
+                collation = "utf8mb4_nopad_bin" if getattr(dialect, "is_mariadb", False) else "utf8mb4_0900_bin"
+                return dialect.type_descriptor(mysql.LONGTEXT(collation=collation))
+            if dialect.name == "postgresql":
+                return sa.Text(collation="C")
+            return sa.Text()
+
+    @staticmethod
+    def json() -> TypeEngine[Any]:
+        return sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True), "postgresql")
+
+    @classmethod
+    def id(cls) -> TypeEngine[str]:
+        return cls.ExactString(128)
+
+    @classmethod
+    def name(cls) -> TypeEngine[str]:
+        return cls.ExactString(255)
+
+    @classmethod
+    def kind(cls) -> TypeEngine[str]:
+        return cls.ExactString(50)
+
+    @classmethod
+    def idempotency_key(cls) -> TypeEngine[str]:
+        return cls.ExactString(512)
+
+    @classmethod
+    def text(cls) -> TypeEngine[str]:
+        return cls.ExactText()
+
+
+t = _types
+
+
+def upgrade() -> None:
+    n = names_in_context()
+    op.create_table(n.jobs,
+    sa.Column('id', t.id(), nullable=False),
+    sa.Column('component_type', t.kind(), nullable=False),
+    sa.Column('job_type', t.kind(), nullable=False),
+    sa.Column('deployment_id', t.id(), nullable=True),
+    sa.Column('component_id', t.id(), nullable=False),
+    sa.Column('session_id', t.id(), nullable=False),
+    sa.Column('user_id', t.id(), nullable=True),
+    sa.Column('payload', t.json(), nullable=False),
+    sa.Column('status', t.kind(), nullable=False),
+    sa.Column('attempt', sa.BigInteger(), nullable=False),
+    sa.Column('max_attempts', sa.BigInteger(), nullable=False),
+    sa.Column('idempotency_key', t.idempotency_key(), nullable=True),
+    sa.Column('available_at', sa.BigInteger(), nullable=False),
+    sa.Column('locked_by', t.id(), nullable=True),
+    sa.Column('locked_at', sa.BigInteger(), nullable=True),
+    sa.Column('error', t.text(), nullable=True),
+    sa.Column('created_at', sa.BigInteger(), nullable=False),
+    sa.Column('updated_at', sa.BigInteger(), nullable=True),
+    sa.Column('completed_at', sa.BigInteger(), nullable=True),
+    sa.Column('serialize_session', sa.Boolean(), nullable=False),
+    sa.Column('session_seq', sa.BigInteger(), nullable=True),
+    sa.Column('anonymous_idempotency_key', t.idempotency_key(),
+              sa.Computed('CASE WHEN user_id IS NULL THEN idempotency_key END', persisted=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f(f'pk_{n.jobs}')),
+    sa.UniqueConstraint('idempotency_key', 'user_id', name=op.f(f'uq_{n.jobs}_idempotency_key_user_id')),
+    sa.UniqueConstraint('anonymous_idempotency_key', name=op.f(f'uq_{n.jobs}_anonymous_idempotency_key')),
+    )
+    op.create_index(op.f(f'ix_{n.jobs}_component_id'), n.jobs, ['component_id'], unique=False)
+    op.create_index(op.f(f'ix_{n.jobs}_created_at'), n.jobs, ['created_at'], unique=False)
+    op.create_index(op.f(f'ix_{n.jobs}_session_id'), n.jobs, ['session_id'], unique=False)
+    op.create_index(op.f(f'ix_{n.jobs}_status'), n.jobs, ['status'], unique=False)
+    op.create_index(op.f(f'ix_{n.jobs}_status_available_at'), n.jobs, ['status', 'available_at'], unique=False)
+    op.create_index(op.f(f'ix_{n.jobs}_session_id_session_seq'), n.jobs, ['session_id', 'session_seq'], unique=False)
+
+
+def downgrade() -> None:
+    n = names_in_context()
+    op.drop_table(n.jobs)
