@@ -15,6 +15,7 @@ from agno_models.approvals import Approval
 from agno_models.learnings import Learning
 from agno_models.components import Component, ComponentConfig, ComponentLink
 from agno_models.jobs import Job
+from agno_models.service_accounts import ServiceAccount
 from agno_models.versions import SchemaVersion
 from agno_models.layout import DEFAULT_NAMES, TableNames, metadata_for
 
@@ -37,6 +38,7 @@ __all__ = [
     "Schedule",
     "ScheduleRun",
     "SchemaVersion",
+    "ServiceAccount",
     "Span",
     "TableNames",
     "Trace",

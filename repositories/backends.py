@@ -19,6 +19,7 @@ from repositories.learnings import LearningRepository
 from repositories.memories import MemoryRepository
 from repositories.metrics import MetricsRepository
 from repositories.schedules import ScheduleRepository
+from repositories.service_accounts import ServiceAccountRepository
 from repositories.sessions import SessionRepository
 from repositories.tracing import TracingRepository
 from repositories.versions import VersionRepository
@@ -36,6 +37,7 @@ class _Methods(
     LearningRepository,
     ComponentRepository,
     JobRepository,
+    ServiceAccountRepository,
     VersionRepository,
 ):
     """Every entity's agno methods, in one place so the backends cannot drift apart."""

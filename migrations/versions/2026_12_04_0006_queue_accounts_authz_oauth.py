@@ -1,6 +1,7 @@
-"""The durable job queue.
+"""The durable job queue and service accounts.
 
 ``agno_jobs``: one row per background run AgentOS accepted with ``QueueConfig(durable=True)``.
+``agno_service_accounts``: AgentOS's machine identities (token hashes, scopes, revocation).
 
 The column types are written out here (``_types``), not imported from ``agno_models.types``:
 this revision must create the same DDL forever, whatever the models become.
@@ -119,7 +120,30 @@ def upgrade() -> None:
     op.create_index(op.f(f'ix_{n.jobs}_status_available_at'), n.jobs, ['status', 'available_at'], unique=False)
     op.create_index(op.f(f'ix_{n.jobs}_session_id_session_seq'), n.jobs, ['session_id', 'session_seq'], unique=False)
 
+    op.create_table(n.service_accounts,
+    sa.Column('id', t.id(), nullable=False),
+    sa.Column('name', t.name(), nullable=False),
+    sa.Column('user_id', t.id(), nullable=True),
+    sa.Column('token_hash', t.id(), nullable=False),
+    sa.Column('token_prefix', t.id(), nullable=False),
+    sa.Column('scopes', t.json(), nullable=False),
+    sa.Column('created_at', sa.BigInteger(), nullable=False),
+    sa.Column('expires_at', sa.BigInteger(), nullable=True),
+    sa.Column('last_used_at', sa.BigInteger(), nullable=True),
+    sa.Column('revoked_at', sa.BigInteger(), nullable=True),
+    sa.Column('created_by', t.id(), nullable=True),
+    sa.Column('active_name', t.name(), sa.Computed('CASE WHEN revoked_at IS NULL THEN name END', persisted=True),
+              nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f(f'pk_{n.service_accounts}')),
+    sa.UniqueConstraint('active_name', name=op.f(f'uq_{n.service_accounts}_active_name')),
+    sa.UniqueConstraint('token_hash', name=op.f(f'uq_{n.service_accounts}_token_hash')),
+    )
+    op.create_index(op.f(f'ix_{n.service_accounts}_created_at'), n.service_accounts, ['created_at'], unique=False)
+    op.create_index(op.f(f'ix_{n.service_accounts}_name'), n.service_accounts, ['name'], unique=False)
+    op.create_index(op.f(f'ix_{n.service_accounts}_user_id'), n.service_accounts, ['user_id'], unique=False)
+
 
 def downgrade() -> None:
     n = names_in_context()
+    op.drop_table(n.service_accounts)
     op.drop_table(n.jobs)
