@@ -16,6 +16,7 @@ from agno_models.learnings import Learning
 from agno_models.components import Component, ComponentConfig, ComponentLink
 from agno_models.jobs import Job
 from agno_models.service_accounts import ServiceAccount
+from agno_models.authz import AuthzAuditEvent, AuthzDecision, AuthzGrouping, AuthzPolicy, AuthzRole, AuthzUser
 from agno_models.versions import SchemaVersion
 from agno_models.layout import DEFAULT_NAMES, TableNames, metadata_for
 
@@ -26,6 +27,12 @@ __all__ = [
     "AgnoSession",
     "AgnoTable",
     "Approval",
+    "AuthzAuditEvent",
+    "AuthzDecision",
+    "AuthzGrouping",
+    "AuthzPolicy",
+    "AuthzRole",
+    "AuthzUser",
     "Component",
     "ComponentConfig",
     "ComponentLink",

@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from repositories.approvals import ApprovalRepository
+from repositories.authz import AuthzRepository
 from repositories.components import ComponentRepository
 from repositories.core.asyncdb import AsyncSqlDb, async_twin
 from repositories.core.db import SqlDb
@@ -38,6 +39,7 @@ class _Methods(
     ComponentRepository,
     JobRepository,
     ServiceAccountRepository,
+    AuthzRepository,
     VersionRepository,
 ):
     """Every entity's agno methods, in one place so the backends cannot drift apart."""

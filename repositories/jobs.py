@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
-from agno.job_queue.session import HOLDING_STATUSES, LIVE_STATUSES, session_blocker, session_claim_lock_key
+from agno.job_queue.session import HOLDING_STATUSES, LIVE_STATUSES, session_blocker
 from sqlalchemy.sql import ColumnElement
 
 from repositories.core.context import Ctx
@@ -104,7 +104,7 @@ def _live_session_jobs(ctx: Ctx, session_id: str, *, lock: bool) -> Steps[list[d
 
 def _next_session_seq(ctx: Ctx, job: Mapping[str, Any]) -> Steps[int]:
     """The acceptance sequence for a ticket of a serialized session: after every live one."""
-    lock = ctx.dialect.transaction_lock(session_claim_lock_key(ctx.tables.jobs.name, dict(job)))
+    lock = ctx.dialect.transaction_lock(f"{ctx.tables.jobs.name}:session:{job['session_id']}")
     if lock is not None:
         yield lock
     live = yield from _live_session_jobs(ctx, job["session_id"], lock=True)

@@ -1,7 +1,9 @@
-"""The durable job queue and service accounts.
+"""The durable job queue, service accounts and authorization.
 
 ``agno_jobs``: one row per background run AgentOS accepted with ``QueueConfig(durable=True)``.
 ``agno_service_accounts``: AgentOS's machine identities (token hashes, scopes, revocation).
+``agno_authz_*``: role policy, role assignments, role metadata, the user directory, and the
+change and access audit trails of ``agno.os.authz``.
 
 The column types are written out here (``_types``), not imported from ``agno_models.types``:
 this revision must create the same DDL forever, whatever the models become.
@@ -142,8 +144,68 @@ def upgrade() -> None:
     op.create_index(op.f(f'ix_{n.service_accounts}_name'), n.service_accounts, ['name'], unique=False)
     op.create_index(op.f(f'ix_{n.service_accounts}_user_id'), n.service_accounts, ['user_id'], unique=False)
 
+    op.create_table(n.authz_policy,
+    sa.Column('role', t.name(), nullable=False),
+    sa.Column('resource', t.name(), nullable=False),
+    sa.Column('action', t.name(), nullable=False),
+    sa.Column('effect', t.name(), nullable=False),
+    sa.PrimaryKeyConstraint('role', 'resource', 'action', name=op.f(f'pk_{n.authz_policy}')),
+    )
+    op.create_table(n.authz_grouping,
+    sa.Column('subject', t.name(), nullable=False),
+    sa.Column('role', t.name(), nullable=False),
+    sa.PrimaryKeyConstraint('subject', 'role', name=op.f(f'pk_{n.authz_grouping}')),
+    )
+    op.create_index(op.f(f'ix_{n.authz_grouping}_role'), n.authz_grouping, ['role'], unique=False)
+    op.create_table(n.authz_roles,
+    sa.Column('slug', t.name(), nullable=False),
+    sa.Column('name', t.name(), nullable=True),
+    sa.Column('description', t.text(), nullable=True),
+    sa.Column('is_default', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.BigInteger(), nullable=False),
+    sa.Column('updated_at', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('slug', name=op.f(f'pk_{n.authz_roles}')),
+    )
+    op.create_table(n.authz_users,
+    sa.Column('id', t.name(), nullable=False),
+    sa.Column('email', t.name(), nullable=True),
+    sa.Column('name', t.name(), nullable=True),
+    sa.Column('disabled', sa.Boolean(), nullable=False),
+    sa.Column('created_at', sa.BigInteger(), nullable=False),
+    sa.Column('updated_at', sa.BigInteger(), nullable=False),
+    sa.Column('user_metadata', t.text(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f(f'pk_{n.authz_users}')),
+    )
+    op.create_index(op.f(f'ix_{n.authz_users}_created_at'), n.authz_users, ['created_at'], unique=False)
+    op.create_index(op.f(f'ix_{n.authz_users}_updated_at'), n.authz_users, ['updated_at'], unique=False)
+    op.create_table(n.authz_audit,
+    sa.Column('event_id', t.id(), nullable=False),
+    sa.Column('created_at', sa.BigInteger(), nullable=False),
+    sa.Column('actor', t.name(), nullable=True),
+    sa.Column('action', t.name(), nullable=False),
+    sa.Column('target', t.text(), nullable=True),
+    sa.Column('before', t.text(), nullable=True),
+    sa.Column('after', t.text(), nullable=True),
+    sa.PrimaryKeyConstraint('event_id', name=op.f(f'pk_{n.authz_audit}')),
+    )
+    op.create_index(op.f(f'ix_{n.authz_audit}_created_at'), n.authz_audit, ['created_at'], unique=False)
+    op.create_table(n.authz_decisions,
+    sa.Column('event_id', t.id(), nullable=False),
+    sa.Column('created_at', sa.BigInteger(), nullable=False),
+    sa.Column('actor', t.name(), nullable=True),
+    sa.Column('action', t.name(), nullable=False),
+    sa.Column('target', t.text(), nullable=True),
+    sa.Column('token_ref', t.name(), nullable=True),
+    sa.Column('required', t.text(), nullable=True),
+    sa.Column('scopes', t.text(), nullable=True),
+    sa.PrimaryKeyConstraint('event_id', name=op.f(f'pk_{n.authz_decisions}')),
+    )
+    op.create_index(op.f(f'ix_{n.authz_decisions}_created_at'), n.authz_decisions, ['created_at'], unique=False)
+
 
 def downgrade() -> None:
     n = names_in_context()
+    for kind in ("authz_decisions", "authz_audit", "authz_users", "authz_roles", "authz_grouping", "authz_policy"):
+        op.drop_table(n[kind])
     op.drop_table(n.service_accounts)
     op.drop_table(n.jobs)

@@ -65,7 +65,7 @@ class Dialect:
         """The database's clock as integer epoch seconds: one clock for every replica's lease math."""
         raise NotImplementedError
 
-    def transaction_lock(self, key: int) -> Executable | None:
+    def transaction_lock(self, key: str) -> Executable | None:
         """A statement taking an exclusive lock on ``key`` until the transaction ends, or None.
 
         Only where concurrent writers are otherwise free to interleave: SQLite's write lock

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -38,8 +40,9 @@ class PostgreSQLDialect(Dialect):
         # now() is the transaction's start: every statement of one operation sees the same second.
         return sa.cast(sa.func.floor(sa.extract("epoch", sa.func.now())), sa.BigInteger)
 
-    def transaction_lock(self, key: int) -> Executable | None:
-        return sa.select(sa.func.pg_advisory_xact_lock(sa.literal(key, sa.BigInteger)))
+    def transaction_lock(self, key: str) -> Executable | None:
+        digest = hashlib.sha256(key.encode()).digest()[:8]
+        return sa.select(sa.func.pg_advisory_xact_lock(sa.literal(int.from_bytes(digest, "big", signed=True), sa.BigInteger)))
 
     def json_array_contains(self, column: sa.Column[Any], value: str) -> ColumnElement[bool]:
         return column.op("@>")(sa.func.jsonb_build_array(value))
