@@ -16,6 +16,7 @@ from agno_models.learnings import Learning
 from agno_models.components import Component, ComponentConfig, ComponentLink
 from agno_models.jobs import Job
 from agno_models.service_accounts import ServiceAccount
+from agno_models.mcp_oauth import McpOAuthClient, McpOAuthCode, McpOAuthKey, McpOAuthRefreshToken, McpOAuthTransaction
 from agno_models.authz import AuthzAuditEvent, AuthzDecision, AuthzGrouping, AuthzPolicy, AuthzRole, AuthzUser
 from agno_models.versions import SchemaVersion
 from agno_models.layout import DEFAULT_NAMES, TableNames, metadata_for
@@ -41,6 +42,11 @@ __all__ = [
     "KnowledgeContent",
     "KnowledgeEmbedding",
     "Learning",
+    "McpOAuthClient",
+    "McpOAuthCode",
+    "McpOAuthKey",
+    "McpOAuthRefreshToken",
+    "McpOAuthTransaction",
     "Metrics",
     "Schedule",
     "ScheduleRun",

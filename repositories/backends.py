@@ -17,6 +17,7 @@ from repositories.evals import EvalRepository
 from repositories.jobs import JobRepository
 from repositories.knowledge import KnowledgeRepository
 from repositories.learnings import LearningRepository
+from repositories.mcp_oauth import McpOAuthRepository
 from repositories.memories import MemoryRepository
 from repositories.metrics import MetricsRepository
 from repositories.schedules import ScheduleRepository
@@ -40,6 +41,7 @@ class _Methods(
     JobRepository,
     ServiceAccountRepository,
     AuthzRepository,
+    McpOAuthRepository,
     VersionRepository,
 ):
     """Every entity's agno methods, in one place so the backends cannot drift apart."""

@@ -1,9 +1,11 @@
-"""The durable job queue, service accounts and authorization.
+"""The durable job queue, service accounts, authorization and the MCP OAuth store.
 
 ``agno_jobs``: one row per background run AgentOS accepted with ``QueueConfig(durable=True)``.
 ``agno_service_accounts``: AgentOS's machine identities (token hashes, scopes, revocation).
 ``agno_authz_*``: role policy, role assignments, role metadata, the user directory, and the
 change and access audit trails of ``agno.os.authz``.
+``agno_mcp_oauth_*``: the built-in MCP OAuth server's clients, pending authorizations, hashed
+codes and refresh tokens, and signing keys.
 
 The column types are written out here (``_types``), not imported from ``agno_models.types``:
 this revision must create the same DDL forever, whatever the models become.
@@ -202,9 +204,56 @@ def upgrade() -> None:
     )
     op.create_index(op.f(f'ix_{n.authz_decisions}_created_at'), n.authz_decisions, ['created_at'], unique=False)
 
+    op.create_table(n.mcp_oauth_clients,
+    sa.Column('client_id', t.id(), nullable=False),
+    sa.Column('client_metadata', t.text(), nullable=False),
+    sa.Column('created_at', sa.BigInteger(), nullable=False),
+    sa.Column('consumed_at', sa.BigInteger(), nullable=True),
+    sa.PrimaryKeyConstraint('client_id', name=op.f(f'pk_{n.mcp_oauth_clients}')),
+    )
+    op.create_index(op.f(f'ix_{n.mcp_oauth_clients}_created_at'), n.mcp_oauth_clients, ['created_at'], unique=False)
+    op.create_table(n.mcp_oauth_transactions,
+    sa.Column('txn_id', t.id(), nullable=False),
+    sa.Column('client_id', t.id(), nullable=False),
+    sa.Column('params', t.text(), nullable=False),
+    sa.Column('expires_at', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('txn_id', name=op.f(f'pk_{n.mcp_oauth_transactions}')),
+    )
+    op.create_index(op.f(f'ix_{n.mcp_oauth_transactions}_expires_at'), n.mcp_oauth_transactions, ['expires_at'],
+                    unique=False)
+    op.create_table(n.mcp_oauth_codes,
+    sa.Column('code_hash', t.id(), nullable=False),
+    sa.Column('payload', t.text(), nullable=False),
+    sa.Column('expires_at', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('code_hash', name=op.f(f'pk_{n.mcp_oauth_codes}')),
+    )
+    op.create_index(op.f(f'ix_{n.mcp_oauth_codes}_expires_at'), n.mcp_oauth_codes, ['expires_at'], unique=False)
+    op.create_table(n.mcp_oauth_refresh_tokens,
+    sa.Column('token_hash', t.id(), nullable=False),
+    sa.Column('client_id', t.id(), nullable=False),
+    sa.Column('scopes', t.text(), nullable=False),
+    sa.Column('expires_at', sa.BigInteger(), nullable=False),
+    sa.Column('family_id', t.id(), nullable=False),
+    sa.PrimaryKeyConstraint('token_hash', name=op.f(f'pk_{n.mcp_oauth_refresh_tokens}')),
+    )
+    op.create_index(op.f(f'ix_{n.mcp_oauth_refresh_tokens}_expires_at'), n.mcp_oauth_refresh_tokens, ['expires_at'],
+                    unique=False)
+    op.create_index(op.f(f'ix_{n.mcp_oauth_refresh_tokens}_family_id'), n.mcp_oauth_refresh_tokens, ['family_id'],
+                    unique=False)
+    op.create_table(n.mcp_oauth_keys,
+    sa.Column('kid', t.id(), nullable=False),
+    sa.Column('secret', t.text(), nullable=False),
+    sa.Column('created_at', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('kid', name=op.f(f'pk_{n.mcp_oauth_keys}')),
+    )
+    op.create_index(op.f(f'ix_{n.mcp_oauth_keys}_created_at'), n.mcp_oauth_keys, ['created_at'], unique=False)
+
 
 def downgrade() -> None:
     n = names_in_context()
+    for kind in ("mcp_oauth_keys", "mcp_oauth_refresh_tokens", "mcp_oauth_codes", "mcp_oauth_transactions",
+                 "mcp_oauth_clients"):
+        op.drop_table(n[kind])
     for kind in ("authz_decisions", "authz_audit", "authz_users", "authz_roles", "authz_grouping", "authz_policy"):
         op.drop_table(n[kind])
     op.drop_table(n.service_accounts)
