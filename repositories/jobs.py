@@ -375,8 +375,8 @@ class JobRepository(Repository):
     ) -> Steps[tuple[list[dict[str, Any]], int]]:
         # Errors always propagate (raise_on_error=True is the only behaviour).
         table = self._ctx.tables.jobs
-        if sort_by in _OURS:
-            raise ValueError(f"cannot sort jobs by {sort_by!r}")
+        if sort_by is not None and (sort_by in _OURS or sort_by not in table.c):
+            sort_by = None  # agno's documented API: an unknown sort field is ignored (the id orders the page)
         _check_seconds("limit", limit)
         if not isinstance(page, int) or page < 1:
             raise ValueError(f"page must be an integer >= 1, got {page!r}")
@@ -388,7 +388,7 @@ class JobRepository(Repository):
         if user_id is not None:
             stmt = stmt.where(table.c.user_id == user_id)
         total = (yield count_of(stmt)).scalar_one()
-        stmt = ordered(stmt, table, sort_by, sort_order).limit(limit).offset((page - 1) * limit)
+        stmt = ordered(stmt, table, sort_by, sort_order if sort_by else None).limit(limit).offset((page - 1) * limit)
         return [as_dict(r) for r in (yield stmt).fetchall()], int(total)
 
     @operation(writes=True)

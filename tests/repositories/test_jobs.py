@@ -79,6 +79,7 @@ def _agno_and_ours(db: SqlDb) -> tuple[list[Any], list[Any]]:
                                 sort_order="asc")
         out.append(([j["id"] for j in jobs_page], total))
         out.append(sorted(j["id"] for j in call("list_jobs", user_id="u1")[0]))
+        out.append(call("list_jobs", sort_by="no_such_field")[1])  # ignored, as agno documents
         out.append(call("queue_stats")["counts"])
         out.append(call("cleanup_jobs", 0))
         out.append(call("cleanup_jobs"))
@@ -199,7 +200,7 @@ def test_a_reused_id_raises(db: SqlDb) -> None:
         (lambda db: db.claim_job(""), "worker_id"),
         (lambda db: db.claim_job("w", lock_grace_seconds=-1), "lock_grace_seconds"),
         (lambda db: db.complete_job("j", "w", 1, "done"), "status must be one of"),
-        (lambda db: db.list_jobs(sort_by="colour"), "cannot sort"),
+        (lambda db: db.list_jobs(sort_order="sideways"), "sort_order"),
         (lambda db: db.list_jobs(page=0), "page"),
         (lambda db: db.continue_job("j", ["x"]), "continue_payload"),
     ],
