@@ -50,7 +50,7 @@ def _search(ctx: Ctx, table: sa.Table, columns: Sequence[str], search: str | Non
 
 def _sorted(table: sa.Table, sort_by: str, order: str, *, key: sa.Column[Any]) -> list[Any]:
     """agno's listing order: an unknown column sorts by created_at; NULLs last either way."""
-    column = table.c[sort_by] if sort_by in table.c else table.c.created_at
+    column = table.c.get(sort_by, table.c.created_at)
     descending = str(order).lower() != "asc"
     direction = (lambda c: c.desc()) if descending else (lambda c: c.asc())
     return [column.is_(None).asc(), direction(column), direction(key)]

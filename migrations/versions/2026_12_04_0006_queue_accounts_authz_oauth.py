@@ -32,7 +32,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-class _types:  # noqa: N801 - a namespace of frozen type definitions
+class _types:  # a namespace of frozen type definitions
     """Copies of the DDL-relevant parts of agno_models.types as of this revision."""
 
     class ExactString(TypeDecorator[str]):

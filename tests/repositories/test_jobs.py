@@ -264,7 +264,7 @@ def test_two_processes_claim_each_job_exactly_once(backend: str, fresh_url: URL)
     results = [queue.get(timeout=120) for _ in processes]
     for process in processes:
         process.join(timeout=60)
-    assert sorted(sum(results, [])) == [f"j{i:02}" for i in range(20)]
+    assert sorted(job for claimed in results for job in claimed) == [f"j{i:02}" for i in range(20)]
 
 
 def test_durable_queue_config_accepts_our_db(db: SqlDb) -> None:
