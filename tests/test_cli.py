@@ -135,20 +135,41 @@ def test_alembic_without_schema_migrates_schema_ai_like_the_classes(postgres_url
     assert make_db("postgresql", postgres_url, auto_upgrade=False).get_sessions(deserialize=False) == ([], 0)
 
 
-def test_upgrades_are_logged_with_their_revisions(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.INFO, logger="agno_models")
-    caplog.set_level(logging.INFO, logger="repositories")
-    migrate.upgrade(f"sqlite:///{tmp_path / 'a.db'}", revision="0002")
-    migrate.upgrade(f"sqlite:///{tmp_path / 'a.db'}")
-    moves = [r.getMessage() for r in caplog.records if r.name == "agno_models.migrate"]
-    assert moves == [
-        "migrated table set agno_models_version (schema None) from base to 0002",
-        f"migrated table set agno_models_version (schema None) from 0002 to {HEAD}",
-    ]
-    caplog.clear()
-    make_db("sqlite", make_url(f"sqlite:///{tmp_path / 'b.db'}")).get_sessions()
-    first_use = [r.getMessage() for r in caplog.records if r.name == "repositories.core.schema"]
-    assert len(first_use) == 1 and f"from (none) to {HEAD} on first use" in first_use[0]
+class _Records(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def test_upgrades_are_logged_with_their_revisions(tmp_path: Path) -> None:
+    # A handler on the two loggers themselves, so the check does not depend on what other tests
+    # in this process did to the root logger.
+    names = ("agno_models.migrate", "repositories.core.schema")
+    listener = _Records()
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.addHandler(listener)
+        logger.setLevel(logging.INFO)
+    try:
+        migrate.upgrade(f"sqlite:///{tmp_path / 'a.db'}", revision="0002")
+        migrate.upgrade(f"sqlite:///{tmp_path / 'a.db'}")
+        moves = [r.getMessage() for r in listener.records if r.name == "agno_models.migrate"]
+        assert moves == [
+            "migrated table set agno_models_version (schema None) from base to 0002",
+            f"migrated table set agno_models_version (schema None) from 0002 to {HEAD}",
+        ]
+        listener.records.clear()
+        make_db("sqlite", make_url(f"sqlite:///{tmp_path / 'b.db'}")).get_sessions()
+        first_use = [r.getMessage() for r in listener.records if r.name == "repositories.core.schema"]
+        assert len(first_use) == 1 and f"from (none) to {HEAD} on first use" in first_use[0]
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.removeHandler(listener)
+            logger.setLevel(level)
 
 
 def test_the_package_loggers_are_silent_by_default() -> None:

@@ -282,6 +282,8 @@ def test_stamp_schedule_provenance(db: SqlDb) -> None:
 
 
 def test_claim_takes_the_most_overdue_claimable_schedule(db: SqlDb) -> None:
+    # Times relative to now, not to the module's import: a long suite would age the fresh claim.
+    NOW = int(time.time())  # noqa: N806
     db.create_schedule(schedule("later", next_run_at=NOW - 10))
     db.create_schedule(schedule("first", next_run_at=NOW - 100))
     db.create_schedule(schedule("future", next_run_at=NOW + 3600))
