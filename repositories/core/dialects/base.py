@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement, Executable, FromClause, Select
 from sqlalchemy.sql.dml import Insert
 
@@ -29,6 +31,16 @@ def _assignments(update: Updates, incoming: Incoming) -> dict[str, Any]:
 
 class Dialect:
     """One database family's SQL for the few things the three write differently."""
+
+    # Schema-on-first-use (repositories/core/schema.py): whether the migration lock is the
+    # transaction the revisions run in (SQLite), and whether a migration leaves its connection's
+    # search_path pointed at the schema (PostgreSQL).
+    migrates_in_lock_transaction: ClassVar[bool] = False
+    migration_sets_search_path: ClassVar[bool] = False
+
+    def migration_lock(self, conn: Connection, key: str, *, timeout: int) -> AbstractContextManager[None]:
+        """A lock across processes, held from the schema check to the end of the upgrade."""
+        raise NotImplementedError
 
     name: ClassVar[str]
     # SQLite has no row locks: its writers are serialized by BEGIN IMMEDIATE instead.

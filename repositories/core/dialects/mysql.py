@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
+from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement, FromClause
 from sqlalchemy.sql.dml import Insert
 
@@ -16,6 +19,19 @@ from repositories.core.dialects.base import Dialect, Incoming, Rows, Updates, _a
 
 class MySQLDialect(Dialect):
     name = "mysql"
+
+    @contextmanager
+    def migration_lock(self, conn: Connection, key: str, *, timeout: int) -> Iterator[None]:
+        name = "agno_models_" + hashlib.sha256(key.encode()).hexdigest()[:40]  # lock names stop at 64 characters
+        got = conn.execute(sa.text("SELECT GET_LOCK(:n, :t)"), {"n": name, "t": timeout}).scalar()
+        if got != 1:
+            raise TimeoutError(f"could not take the schema migration lock {name} within {timeout}s")
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(sa.text("SELECT RELEASE_LOCK(:n)"), {"n": name})
+            conn.commit()
     returns_upserted = False
     json_kinds: ClassVar[Mapping[str, tuple[str, ...]]] = {"string": ("STRING",), "number": ("INTEGER", "DOUBLE", "DECIMAL", "UNSIGNED INTEGER"),
                   "boolean": ("BOOLEAN",), "null": ("NULL",), "array": ("ARRAY",)}

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement, Executable, FromClause
 from sqlalchemy.sql.dml import Insert
 
@@ -17,6 +19,22 @@ from repositories.core.dialects.base import Dialect, Incoming, Rows, Updates, _a
 
 class PostgreSQLDialect(Dialect):
     name = "postgresql"
+
+    migration_sets_search_path = True
+
+    @contextmanager
+    def migration_lock(self, conn: Connection, key: str, *, timeout: int) -> Iterator[None]:
+        ident = int(hashlib.sha256(key.encode()).hexdigest()[:15], 16)  # fits a signed bigint
+        conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": ident})
+        conn.commit()
+        try:
+            yield
+        except BaseException:
+            conn.rollback()  # a failed statement aborted the transaction: unlock in a fresh one, raise the cause
+            raise
+        finally:
+            conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": ident})
+            conn.commit()
     json_kinds: ClassVar[Mapping[str, tuple[str, ...]]] = {"string": ("string",), "number": ("number",), "boolean": ("boolean",), "null": ("null",),
                   "array": ("array",)}
 

@@ -2,20 +2,59 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement, FromClause
 from sqlalchemy.sql.dml import Insert
 
 from repositories.core.dialects.base import Dialect, Incoming, Rows, Updates, _values, json_path
 from repositories.core.dialects.postgresql import _on_conflict
 
+_process_locks: dict[str, threading.Lock] = {}
+
+
+def _pragma(conn: Connection, setting: str) -> None:
+    # On the driver: through SQLAlchemy it would open a transaction first.
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(f"PRAGMA {setting}")
+    finally:
+        cursor.close()
+
 
 class SQLiteDialect(Dialect):
     name = "sqlite"
+
+    migrates_in_lock_transaction = True
+
+    @contextmanager
+    def migration_lock(self, conn: Connection, key: str, *, timeout: int) -> Iterator[None]:
+        """The file's write lock, from the check to the end of the upgrade (threads: a lock too).
+
+        Alembic runs the revisions inside this transaction (SQLite DDL is transactional) and
+        env.py commits it at the end, so another process's BEGIN IMMEDIATE waits until the schema
+        is at head. No lock file is left beside the database.
+        """
+        with _process_locks.setdefault(key, threading.Lock()):
+            if conn.in_transaction():
+                conn.commit()
+            _pragma(conn, f"busy_timeout = {timeout * 1000}")  # others may be migrating for a while
+            options = conn.get_execution_options()
+            conn.execution_options(sqlite_begin="IMMEDIATE")
+            try:
+                conn.begin()
+                yield
+            finally:
+                if conn.in_transaction():
+                    conn.rollback()  # an upgrade that failed half-way leaves nothing behind
+                conn.execution_options(sqlite_begin=options.get("sqlite_begin", "DEFERRED"))
+                _pragma(conn, "busy_timeout = 30000")  # the engine's own setting
     locks_rows = False  # the transaction holds the file's write lock (BEGIN IMMEDIATE)
     has_schemas = False
     json_kinds: ClassVar[Mapping[str, tuple[str, ...]]] = {"string": ("text",), "number": ("integer", "real"), "boolean": ("true", "false"), "null": ("null",),
