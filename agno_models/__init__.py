@@ -14,6 +14,9 @@ from agno_models.schedules import Schedule, ScheduleRun
 from agno_models.approvals import Approval
 from agno_models.learnings import Learning
 from agno_models.components import Component, ComponentConfig, ComponentLink
+from agno_models.offloads import Compaction, ToolResult
+from agno_models.transcripts import TranscriptEntry
+from agno_models.auth_tokens import AuthToken
 from agno_models.versions import SchemaVersion
 from agno_models.layout import DEFAULT_NAMES, TableNames, metadata_for
 
@@ -24,6 +27,8 @@ __all__ = [
     "AgnoSession",
     "AgnoTable",
     "Approval",
+    "AuthToken",
+    "Compaction",
     "Component",
     "ComponentConfig",
     "ComponentLink",
@@ -37,7 +42,9 @@ __all__ = [
     "SchemaVersion",
     "Span",
     "TableNames",
+    "ToolResult",
     "Trace",
+    "TranscriptEntry",
     "UserMemory",
     "metadata",
     "metadata_for",
