@@ -17,6 +17,7 @@ from repositories.knowledge import KnowledgeRepository
 from repositories.learnings import LearningRepository
 from repositories.memories import MemoryRepository
 from repositories.metrics import MetricsRepository
+from repositories.offloads import CompactionRepository, ToolResultRepository
 from repositories.schedules import ScheduleRepository
 from repositories.sessions import SessionRepository
 from repositories.tracing import TracingRepository
@@ -34,6 +35,8 @@ class _Methods(
     ApprovalRepository,
     LearningRepository,
     ComponentRepository,
+    ToolResultRepository,
+    CompactionRepository,
     VersionRepository,
 ):
     """Every entity's agno methods, in one place so the backends cannot drift apart."""

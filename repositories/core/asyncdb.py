@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from agno_models.engine import create_async_engine, create_engine, sync_url
 from repositories.core.db import StorageConfig, check_table_arguments, default_id
-from repositories.core.operation import Operation, is_operation, run_async
+from repositories.core.operation import Operation, is_operation, is_sync_only, run_async
 from repositories.core.schema import ensure_schema
 
 T = TypeVar("T")
@@ -33,7 +33,8 @@ def async_twin(sync_methods: type, name: str) -> type:
         if not attr.startswith("_") and inspect.isfunction(fn):
             if not is_operation(fn):
                 raise TypeError(f"{fn.__qualname__} must be an @operation to have an async twin")
-            namespace[attr] = _coroutine(fn)
+            if not is_sync_only(fn):
+                namespace[attr] = _coroutine(fn)
     return type(name, (), namespace)
 
 
