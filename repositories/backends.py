@@ -113,3 +113,23 @@ class AsyncMySQLDb(_ServerDb, _AsyncMethods, AsyncSqlDb):  # type: ignore[misc, 
 
 
 __all__ = ["AsyncMySQLDb", "AsyncPostgresDb", "AsyncSqliteDb", "MySQLDb", "PostgresDb", "SqliteDb"]
+
+
+def _admit_to_agnos_capability_gates() -> None:
+    """Make agno's ``isinstance`` gates admit our sync classes where the feature works with them.
+
+    agno turns tool-result offloading on only for ``isinstance(db, (its SqliteDb, its PostgresDb))``
+    (agno/offload/setup.py). Our classes implement what it needs (the ``*_tool_result*`` methods, a
+    sync ``db_engine``), so they are registered as virtual subclasses: no agno storage code is
+    inherited. All three go under agno's SqliteDb, whose only other gate is a table-override
+    cloner. agno's PostgresDb also gates the sandbox, the public surface and the page store,
+    which need tables we do not have, so registering there would trade a clear refusal for a
+    failure later. The async classes stay out: agno's result store and filesystem are sync.
+    """
+    from agno.db.sqlite import SqliteDb as AgnoSqliteDb
+
+    for ours in (SqliteDb, PostgresDb, MySQLDb):
+        AgnoSqliteDb.register(ours)
+
+
+_admit_to_agnos_capability_gates()

@@ -18,7 +18,8 @@ from typing import Any, Dict, List, Optional, Union
 
 import sqlalchemy as sa
 
-from repositories.core.operation import Steps, operation
+from repositories.core.context import Ctx
+from repositories.core.operation import Bound, Steps, operation
 from repositories.core.query import as_dict, paged
 from repositories.core.repository import Repository
 from repositories.core.values import OwnershipError, checked
@@ -37,6 +38,29 @@ def _row_for(table: sa.Table, row: Any, key: str) -> dict[str, Any]:
 
 def _like_escaped(term: str) -> str:
     return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def forget_sessions(ctx: Ctx, session_ids: list[str]) -> Steps[None]:
+    """Delete what a deleted session leaves beside its runs, as agno's session delete does.
+
+    Compaction records and transcripts hold the conversation verbatim; left behind, a session
+    recreated under the same id would inherit the old fold and its search. Tool-result rows go
+    with their payloads in agno's default filesystem table of this database, by exact
+    (namespace, path); payloads a store wrote elsewhere (a local directory) are left there.
+    """
+    tables = ctx.tables
+    yield sa.delete(tables.compactions).where(tables.compactions.c.session_id.in_(session_ids))
+    results = tables.tool_results
+    payloads = ctx.dialect.payload_table()
+    if payloads is not None:
+        fs, found = payloads
+        stored = (yield sa.select(results.c.namespace, results.c.path).where(results.c.session_id.in_(session_ids)))
+        rows = [{"ns": r.namespace, "p": r.path} for r in stored.fetchall()]
+        if rows and (yield found).first() is not None:
+            delete = sa.delete(fs).where(fs.c.namespace == sa.bindparam("ns"), fs.c.path == sa.bindparam("p"))
+            yield Bound(delete, rows)
+    yield sa.delete(results).where(results.c.session_id.in_(session_ids))
+    yield sa.delete(tables.transcripts).where(tables.transcripts.c.agno_session_id.in_(session_ids))
 
 
 class ToolResultRepository(Repository):

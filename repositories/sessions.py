@@ -42,6 +42,7 @@ from repositories.core.owned import owned_upsert
 from repositories.core.query import as_dict, count_of, ordered, page_params, page_shape, paged, with_page
 from repositories.core.repository import Repository
 from repositories.core.values import OwnershipError, checked
+from repositories.offloads import forget_sessions
 
 Session = AgentSession | TeamSession | WorkflowSession
 
@@ -416,6 +417,7 @@ class SessionRepository(Repository):
         if deleted:
             # The foreign key cascades; this also covers engines opened without SQLite's FK pragma.
             yield sa.delete(runs).where(runs.c.session_id == session_id)
+            yield from forget_sessions(ctx, [session_id])
         return bool(deleted)
 
     @operation(writes=True)
@@ -432,6 +434,7 @@ class SessionRepository(Repository):
                 return
         yield sa.delete(table).where(table.c.session_id.in_(ids))
         yield sa.delete(runs).where(runs.c.session_id.in_(ids))
+        yield from forget_sessions(ctx, ids)
 
     @operation(writes=True)
     def reassign_session_owner(self, session_id: str, *, previous_user_id: str, user_id: str | None) -> Steps[bool]:

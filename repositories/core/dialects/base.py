@@ -14,6 +14,11 @@ Rows = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
 Updates = Mapping[str, Callable[[Incoming], Any]] | Iterable[str]
 
 
+def agno_fs_table(schema: str | None) -> sa.TableClause:
+    """agno's ``agno_fs`` table (agno.fs.db), only the columns a payload delete needs."""
+    return sa.table("agno_fs", sa.column("namespace"), sa.column("path"), schema=schema)
+
+
 def _values(rows: Rows) -> list[Mapping[str, Any]] | None:
     return None if rows is None else [rows] if isinstance(rows, Mapping) else list(rows)
 
@@ -57,6 +62,11 @@ class Dialect:
     def insert_ignore(self, table: sa.Table, rows: Rows, *, key: Sequence[str]) -> Insert:
         """INSERT that keeps an existing row with the same key; its rowcount says how many were inserted."""
         raise NotImplementedError
+
+    def payload_table(self) -> tuple[sa.TableClause, Select[Any]] | None:
+        """Where agno's default ``DbFileSystem`` keeps tool-result payloads in this database, and a
+        query that returns a row when that table exists; None where agno's filesystem cannot run."""
+        return None
 
     def locked(self, stmt: Select[Any], *, skip_locked: bool = False) -> Select[Any]:
         """``SELECT ... FOR UPDATE [SKIP LOCKED]`` where rows can be locked."""

@@ -7,14 +7,19 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.sql import ColumnElement, FromClause
+from sqlalchemy.sql import ColumnElement, FromClause, Select
 from sqlalchemy.sql.dml import Insert
 
-from repositories.core.dialects.base import Dialect, Incoming, Rows, Updates, _assignments, _values
+from repositories.core.dialects.base import Dialect, Incoming, Rows, Updates, _assignments, _values, agno_fs_table
 
 
 class PostgreSQLDialect(Dialect):
     name = "postgresql"
+
+    def payload_table(self) -> tuple[sa.TableClause, Select[Any]] | None:
+        # agno's DbFileSystem keeps its table in schema "fs", shared by every schema of the database.
+        found = sa.select(1).where(sa.func.to_regclass("fs.agno_fs").is_not(None))
+        return agno_fs_table("fs"), found
 
     def upsert(
         self,
