@@ -80,9 +80,12 @@ class _ServerDb:
         db_schema: str | None = None,
         *,
         id: str | None = None,
+        create_schema: bool = True,
         auto_upgrade: bool = True,
         **tables: Any,
     ) -> None:
+        # agno's create_schema=False: a missing db_schema is an error instead of being created.
+        self.create_schema = create_schema
         super().__init__(  # type: ignore[call-arg]
             db_engine=db_engine, db_url=db_url, db_schema=db_schema, id=id, auto_upgrade=auto_upgrade, **tables
         )
@@ -91,25 +94,37 @@ class _ServerDb:
 class SqliteDb(_FileDb, _Methods, SqlDb):
     """agno's ``SqliteDb``."""
 
+    agno_class = "agno.db.sqlite:SqliteDb"
+
 
 class PostgresDb(_ServerDb, _Methods, SqlDb):
     """agno's ``PostgresDb`` (psycopg 3)."""
+
+    agno_class = "agno.db.postgres:PostgresDb"
 
 
 class MySQLDb(_ServerDb, _Methods, SqlDb):
     """agno's ``MySQLDb`` for MySQL and MariaDB (PyMySQL); ``db_schema`` is the database."""
 
+    agno_class = "agno.db.mysql:MySQLDb"
+
 
 class AsyncSqliteDb(_FileDb, _AsyncMethods, AsyncSqlDb):  # type: ignore[misc, valid-type]
     """agno's ``AsyncSqliteDb`` (aiosqlite)."""
+
+    agno_class = "agno.db.sqlite:AsyncSqliteDb"
 
 
 class AsyncPostgresDb(_ServerDb, _AsyncMethods, AsyncSqlDb):  # type: ignore[misc, valid-type]
     """agno's ``AsyncPostgresDb`` (psycopg 3 in async mode)."""
 
+    agno_class = "agno.db.postgres:AsyncPostgresDb"
+
 
 class AsyncMySQLDb(_ServerDb, _AsyncMethods, AsyncSqlDb):  # type: ignore[misc, valid-type]
     """agno's ``AsyncMySQLDb`` (aiomysql) for MySQL and MariaDB; ``db_schema`` is the database."""
+
+    agno_class = "agno.db.mysql:AsyncMySQLDb"
 
 
 __all__ = ["AsyncMySQLDb", "AsyncPostgresDb", "AsyncSqliteDb", "MySQLDb", "PostgresDb", "SqliteDb"]

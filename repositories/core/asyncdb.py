@@ -18,7 +18,7 @@ from agno.db.base import AsyncBaseDb
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from agno_models.engine import create_async_engine, create_engine, sync_url
-from repositories.core.db import StorageConfig, check_table_arguments, default_id
+from repositories.core.db import StorageConfig, base_init, check_table_arguments, default_id, require_schema
 from repositories.core.operation import Operation, is_operation, is_sync_only, run_async
 from repositories.core.schema import ensure_schema
 
@@ -60,13 +60,10 @@ class AsyncSqlDb(StorageConfig, AsyncBaseDb):
         knowledge_embeddings_table: str | None = None,
         **tables: str | None,
     ) -> None:
-        check_table_arguments(type(self).__name__, tables)
+        check_table_arguments(type(self).__name__, tables, self.agno_class)
         self.db_engine: AsyncEngine = self._adopt_engine(db_engine, db_url, create_async_engine)
         # agno's async base class knows fewer table arguments; table_names_of reads the rest here.
-        known = set(inspect.signature(AsyncBaseDb.__init__).parameters)
-        AsyncBaseDb.__init__(
-            self, id=id or default_id(self.db_engine.url, db_schema), **{k: v for k, v in tables.items() if k in known}
-        )
+        base_init(self, AsyncBaseDb.__init__, id or default_id(self.db_engine.url, db_schema), tables)
         self._table_arguments = tables
         self._configure(dialect_name=self.db_engine.dialect.name, db_schema=db_schema, auto_upgrade=auto_upgrade,
                         knowledge_embeddings_table=knowledge_embeddings_table)
@@ -86,6 +83,7 @@ class AsyncSqlDb(StorageConfig, AsyncBaseDb):
                 # Alembic is synchronous: migrate through the sync twin of the driver, off the loop.
                 engine = create_engine(sync_url(self.db_engine.url))
                 try:
+                    await asyncio.to_thread(require_schema, engine, self.db_schema, create=self.create_schema)
                     self.migrated_on_first_use = await asyncio.to_thread(
                         ensure_schema, engine, schema=self.db_schema, names=self.table_names,
                         auto_upgrade=self.auto_upgrade,

@@ -7,6 +7,7 @@ agno methods through a small mixin, so a method reads the same for all three dat
 
 from __future__ import annotations
 
+import inspect
 import threading
 from typing import Any, ClassVar, TypeVar
 
@@ -54,6 +55,9 @@ class StorageConfig:
     """What the sync and async classes share: dialect, schema, table names, statement context."""
 
     default_db_schema: ClassVar[str | None] = None
+    # agno's class of the same name ("module:Name"): its constructor keywords are accepted here too.
+    agno_class: ClassVar[str | None] = None
+    create_schema: bool = True
     dialect: str
     db_schema: str | None
     table_names: TableNames
@@ -97,10 +101,34 @@ class StorageConfig:
         }
 
 
-def check_table_arguments(owner: str, tables: dict[str, Any]) -> None:
-    unknown = sorted(set(tables) - table_arguments())
+def agno_table_arguments(agno_class: str | None) -> set[str]:
+    """The table keywords of agno's class ``"module:Name"`` (``job_table=``, ``sandbox_table=``, ...)."""
+    if agno_class is None:
+        return set()
+    import importlib
+
+    module, _, name = agno_class.partition(":")
+    parameters = inspect.signature(getattr(importlib.import_module(module), name).__init__).parameters
+    return {p for p in parameters if p.endswith("_table")}
+
+
+def check_table_arguments(owner: str, tables: dict[str, Any], agno_class: str | None = None) -> None:
+    unknown = sorted(set(tables) - table_arguments() - agno_table_arguments(agno_class))
     if unknown:
         raise TypeError(f"{owner} got unexpected argument(s) {unknown}")
+
+
+def base_init(db: Any, base_init: Any, id: str, tables: dict[str, Any]) -> None:
+    """Run agno's base ``__init__`` with the table keywords it knows; keep the others as agno does.
+
+    A keyword agno's class takes for a table we do not store (yet), e.g. ``sandbox_table=``, is
+    kept under agno's attribute name (``sandbox_table_name``) so agno code reading it finds it.
+    """
+    known = set(inspect.signature(base_init).parameters)
+    base_init(db, id=id, **{k: v for k, v in tables.items() if k in known})
+    for keyword, value in tables.items():
+        if keyword not in known and value is not None:
+            setattr(db, f"{keyword}_name", value)
 
 
 class SqlDb(StorageConfig, BaseDb):
@@ -117,9 +145,9 @@ class SqlDb(StorageConfig, BaseDb):
         knowledge_embeddings_table: str | None = None,
         **tables: str | None,
     ) -> None:
-        check_table_arguments(type(self).__name__, tables)
+        check_table_arguments(type(self).__name__, tables, self.agno_class)
         self.db_engine: Engine = self._adopt_engine(db_engine, db_url, create_engine)
-        BaseDb.__init__(self, id=id or default_id(self.db_engine.url, db_schema), **tables)  # type: ignore[arg-type]
+        base_init(self, BaseDb.__init__, id or default_id(self.db_engine.url, db_schema), tables)
         self._configure(dialect_name=self.db_engine.dialect.name, db_schema=db_schema, auto_upgrade=auto_upgrade,
                         knowledge_embeddings_table=knowledge_embeddings_table)
         # What agno's own tooling reaches for (e.g. the Session factory in AgentOS helpers).
@@ -149,6 +177,7 @@ class SqlDb(StorageConfig, BaseDb):
             return
         with self._schema_lock:
             if not self._schema_ready:
+                require_schema(self.db_engine, self.db_schema, create=self.create_schema)
                 self.migrated_on_first_use = ensure_schema(
                     self.db_engine, schema=self.db_schema, names=self.table_names, auto_upgrade=self.auto_upgrade
                 )
@@ -183,6 +212,16 @@ class SqlDb(StorageConfig, BaseDb):
     def close(self) -> None:
         self.Session.remove()
         self.db_engine.dispose()
+
+
+def require_schema(engine: Engine, schema: str | None, *, create: bool) -> None:
+    """With ``create_schema=False`` (agno's keyword) a missing schema is an error, not created."""
+    if create or schema is None:
+        return
+    with engine.connect() as conn:
+        if not sa.inspect(conn).has_schema(schema):
+            raise ValueError(f"schema {schema!r} does not exist and create_schema=False; create it first, "
+                             "or pass create_schema=True")
 
 
 def default_id(url: URL, schema: str | None) -> str:
