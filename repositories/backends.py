@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from repositories.approvals import ApprovalRepository
+from repositories.auth_tokens import AuthTokenRepository
 from repositories.components import ComponentRepository
 from repositories.core.asyncdb import AsyncSqlDb, async_twin
 from repositories.core.db import SqlDb
@@ -21,6 +22,7 @@ from repositories.offloads import CompactionRepository, ToolResultRepository
 from repositories.schedules import ScheduleRepository
 from repositories.sessions import SessionRepository
 from repositories.tracing import TracingRepository
+from repositories.transcripts import TranscriptRepository
 from repositories.versions import VersionRepository
 
 
@@ -37,6 +39,8 @@ class _Methods(
     ComponentRepository,
     ToolResultRepository,
     CompactionRepository,
+    TranscriptRepository,
+    AuthTokenRepository,
     VersionRepository,
 ):
     """Every entity's agno methods, in one place so the backends cannot drift apart."""

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
-from sqlalchemy.sql import ColumnElement, FromClause, Select
+from sqlalchemy.sql import ColumnElement, Executable, FromClause, Select
 from sqlalchemy.sql.dml import Insert
 
 Incoming = Callable[[str], ColumnElement[Any]]
@@ -62,6 +62,11 @@ class Dialect:
     def insert_ignore(self, table: sa.Table, rows: Rows, *, key: Sequence[str]) -> Insert:
         """INSERT that keeps an existing row with the same key; its rowcount says how many were inserted."""
         raise NotImplementedError
+
+    def exclusive(self, key: int) -> Executable | None:
+        """A statement that holds a transaction-long lock on ``key``, where row locks cannot
+        serialize the writers (nothing to lock yet); None where they can, or the file lock does."""
+        return None
 
     def payload_table(self) -> tuple[sa.TableClause, Select[Any]] | None:
         """Where agno's default ``DbFileSystem`` keeps tool-result payloads in this database, and a

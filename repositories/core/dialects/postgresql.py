@@ -7,7 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.sql import ColumnElement, FromClause, Select
+from sqlalchemy.sql import ColumnElement, Executable, FromClause, Select
 from sqlalchemy.sql.dml import Insert
 
 from repositories.core.dialects.base import Dialect, Incoming, Rows, Updates, _assignments, _values, agno_fs_table
@@ -15,6 +15,9 @@ from repositories.core.dialects.base import Dialect, Incoming, Rows, Updates, _a
 
 class PostgreSQLDialect(Dialect):
     name = "postgresql"
+
+    def exclusive(self, key: int) -> Executable | None:
+        return sa.select(sa.func.pg_advisory_xact_lock(key))
 
     def payload_table(self) -> tuple[sa.TableClause, Select[Any]] | None:
         # agno's DbFileSystem keeps its table in schema "fs", shared by every schema of the database.
