@@ -1,6 +1,6 @@
 """Checks that make every dialect refuse the same bad values, before anything is written.
 
-Without them PostgreSQL and MySQL reject an over-long string or a NUL with a driver error, MySQL's
+Without them PostgreSQL and MySQL reject an over-long string with a driver error, MySQL's
 INSERT IGNORE would truncate, and SQLite would store it: one call, three behaviours.
 """
 
@@ -25,8 +25,7 @@ def checked(table: sa.Table, values: V) -> V:
             continue
         column_type = table.c[name].type
         if isinstance(value, str):
-            if "\x00" in value:
-                raise ValueError(f"{name} contains the character U+0000 (NUL), which PostgreSQL cannot store")
+            # U+0000 is not refused: PostgreSQL's text types drop it (agno_models.types), as agno does.
             length = getattr(column_type, "length", None)
             if length is not None and len(value) > length:
                 raise ValueError(f"{name} is {len(value)} characters long; {table.name}.{name} holds at most {length}")
