@@ -49,8 +49,11 @@ class _Methods(
 _AsyncMethods = async_twin(_Methods, "_AsyncMethods")
 
 
-def _sqlite_url(db_file: str | None) -> str:
-    return f"sqlite:///{Path(db_file or 'agno.db').resolve()}"
+def _sqlite_file(db_file: str | None) -> str:
+    """The file's absolute path, its folder created as agno's SqliteDb does (``tmp/agents.db``)."""
+    path = Path(db_file or "agno.db").resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return str(path)
 
 
 class _FileDb:
@@ -67,7 +70,8 @@ class _FileDb:
         **tables: Any,
     ) -> None:
         if db_engine is None and db_url is None:
-            db_url = _sqlite_url(db_file)
+            db_file = _sqlite_file(db_file)
+            db_url = f"sqlite:///{db_file}"
         super().__init__(db_engine=db_engine, db_url=db_url, id=id, auto_upgrade=auto_upgrade, **tables)  # type: ignore[call-arg]
         self.db_file = db_file
 

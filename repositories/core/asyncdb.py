@@ -113,7 +113,7 @@ class AsyncSqlDb(StorageConfig, AsyncBaseDb):
             await self._ensure_schema()
         elif not self._schema_ready and not await self.table_exists(table.name):
             return None
-        return table
+        return self._qualified(table)
 
     async def _create_all_tables(self) -> None:
         await self._ensure_schema()

@@ -88,6 +88,19 @@ class StorageConfig:
         self.db_engine = db_engine
         return db_engine
 
+    def _qualified(self, table: sa.Table) -> sa.Table:
+        """``table`` as it is in the database: its real name and ``db_schema``, so a query a user
+        builds from ``_get_table`` runs against the right schema on any connection."""
+        if self.db_schema is None:
+            return table
+        copies = self.__dict__.get("_qualified_tables")
+        if copies is None:
+            # All tables in one metadata, so foreign keys between them resolve in the copy too.
+            metadata = sa.MetaData()
+            copies = {t.name: t.to_metadata(metadata, schema=self.db_schema) for t in self.tables.all()}
+            self.__dict__["_qualified_tables"] = copies
+        return copies[table.name]
+
     def _translate(self) -> dict[str, Any]:
         """Execution options that qualify the (schema-less) tables with ``db_schema``."""
         return {} if self.db_schema is None else {"schema_translate_map": {None: self.db_schema}}
@@ -204,7 +217,7 @@ class SqlDb(StorageConfig, BaseDb):
             self._ensure_schema()
         elif not self._schema_ready and not self.table_exists(table.name):
             return None
-        return table
+        return self._qualified(table)
 
     def _create_all_tables(self) -> None:
         self._ensure_schema()
