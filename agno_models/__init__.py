@@ -5,7 +5,7 @@
 # (agno's: sessions first); layout comes last because its default names read the full registry.
 from agno_models.base import NAMING_CONVENTION, AgnoTable, metadata
 from agno_models.sessions import AgnoRun, AgnoSession
-from agno_models.memories import UserMemory
+from agno_models.memories import AgnoMemory
 from agno_models.knowledge import KnowledgeContent, KnowledgeEmbedding
 from agno_models.evals import EvalRun
 from agno_models.metrics import Metrics
@@ -45,7 +45,7 @@ __all__ = [
     "ToolResult",
     "Trace",
     "TranscriptEntry",
-    "UserMemory",
+    "AgnoMemory",
     "metadata",
     "metadata_for",
 ]

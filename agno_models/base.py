@@ -2,6 +2,10 @@
 
 Names are derived from the table name, so a table set with custom names (``session_table=...``)
 gets its own index names instead of clashing with the default set in the same schema.
+
+Attribute names are the column names agno uses, so adoption needs no renames. The one exception
+is ``metadata_`` for agno's ``metadata`` column (SQLModel reserves ``metadata``); ``meta_data``
+(knowledge chunks) and ``meta`` (component links) are agno's own spellings of the same idea.
 """
 
 from sqlalchemy import MetaData

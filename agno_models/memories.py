@@ -10,8 +10,8 @@ from agno_models.registry import register
 from agno_models.types import id_string, json_type, long_text
 
 
-class UserMemory(AgnoTable, table=True):
-    """A memory agno keeps about a user; ``memory`` is its JSON body, ``topics`` a JSON list."""
+class AgnoMemory(AgnoTable, table=True):
+    """A memory agno keeps about a user (agno's ``UserMemory``); ``memory`` is its JSON body, ``topics`` a JSON list."""
 
     __tablename__ = "agno_memories"
     __table_args__ = (
@@ -31,4 +31,4 @@ class UserMemory(AgnoTable, table=True):
     updated_at: int | None = Field(default=None, sa_type=BigInteger, index=True)
 
 
-register(UserMemory, kind="memories", argument="memory_table", attribute="memory_table_name")
+register(AgnoMemory, kind="memories", argument="memory_table", attribute="memory_table_name")

@@ -14,21 +14,24 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from alembic import command, context
+from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
 from agno_models.engine import create_engine
 from agno_models.layout import DEFAULT_NAMES, TableNames
 
+# The revision scripts' runtime contract lives in agno_models.migration_context; kept importable here.
+from agno_models.migration_context import (  # noqa: F401
+    MissingExtensionError,
+    names_in_context,
+    owned_op,
+    require_postgres_extension,
+)
+
 DEFAULT_URL = "sqlite:///agno.db"
-
-
-class MissingExtensionError(RuntimeError):
-    """The PostgreSQL server lacks an extension the schema needs."""
 
 
 def script_location() -> str:
@@ -154,49 +157,6 @@ def current_revision(connection: Connection, *, schema: str | None = None, names
         connection, opts={"version_table": names.version_table, "version_table_schema": schema}
     )
     return ctx.get_current_revision()
-
-
-# --- helpers for the revision scripts -------------------------------------------------------
-
-
-def names_in_context() -> TableNames:
-    """The table names the running migration applies to (set by ``env.py``)."""
-    names = context.config.attributes.get("table_names")
-    return names if isinstance(names, TableNames) else DEFAULT_NAMES
-
-
-class _OwnedOp:
-    """Alembic's ``op`` for the revision scripts, routed through one place.
-
-    Every table operation of a revision goes through here, so the table set being migrated can
-    decide which physical tables it acts on (tables shared with another set are that set's to
-    migrate). Today every table of the set is its own and calls pass straight through.
-    """
-
-    def __getattr__(self, name: str) -> object:
-        from alembic import op
-
-        return getattr(op, name)
-
-
-owned_op = _OwnedOp()
-
-
-def require_postgres_extension(connection: Connection, name: str, *, package_hint: str) -> None:
-    """Create ``name`` if the server has it; otherwise stop before anything is created."""
-    available = connection.execute(
-        text("SELECT 1 FROM pg_available_extensions WHERE name = :name"), {"name": name}
-    ).scalar()
-    if not available:
-        raise MissingExtensionError(
-            f"PostgreSQL extension '{name}' is not available on this server, and the agno-models schema "
-            f"needs it. Install it on the database server ({package_hint}) or use a server that ships it, "
-            "then run `alembic upgrade head` again. Nothing was created."
-        )
-    # In public where there is one: the migration runs with search_path pointed at the tables'
-    # schema, and an extension created there would be invisible to every other schema.
-    has_public = connection.execute(text("SELECT 1 FROM pg_namespace WHERE nspname = 'public'")).scalar()
-    connection.execute(text(f'CREATE EXTENSION IF NOT EXISTS "{name}"' + (" SCHEMA public" if has_public else "")))
 
 
 # --- command line -----------------------------------------------------------------------------

@@ -43,6 +43,8 @@ class AgnoSession(AgnoTable, table=True):
     # Analytics (revision 0003): kept with the runs by the repositories.
     run_count: int = Field(default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": "0"})
     last_run_at: int | None = Field(default=None, sa_type=BigInteger, index=True)
+    # Revision 0007: goes up on every write of one of the session's runs (kept by triggers).
+    runs_version: int = Field(default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": "0"})
 
 
 class AgnoRun(AgnoTable, table=True):
@@ -54,6 +56,8 @@ class AgnoRun(AgnoTable, table=True):
         UniqueConstraint("session_id", "run_index"),
         # run_count / last_run_at recounts (count, max(created_at)) from the index alone.
         Index(None, "session_id", "created_at"),
+        # "The session's runs written since version V" (revision 0007).
+        Index(None, "session_id", "row_version"),
     )
 
     run_id: str = Field(primary_key=True, sa_type=id_string())
@@ -86,6 +90,8 @@ class AgnoRun(AgnoTable, table=True):
     error_message: str | None = Field(default=None, sa_type=long_text())
     created_time: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
     created_date: date | None = Field(default=None, sa_type=Date, index=True)
+    # Revision 0007: the session's runs_version at this run's last write (kept by triggers).
+    row_version: int = Field(default=0, sa_type=BigInteger, sa_column_kwargs={"server_default": "0"})
 
 
 register(AgnoSession, kind="sessions", argument="session_table", attribute="session_table_name")

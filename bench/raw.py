@@ -62,7 +62,7 @@ class RawDb:
         self.memories = prefix + "agno_memories"
         self.statements = 0  # statements sent, for the report
         # Set by the loader when the schema has our analytics columns (agno_models.analytics): runs
-        # then carry their typed columns and each insert recounts the session, as ours does.
+        # then carry their typed columns, as ours do (the schema's triggers keep the counters).
         self.analytics = False
 
     # --- plumbing -------------------------------------------------------------------------------
@@ -312,16 +312,7 @@ class RawDb:
             names = list(row)
             insert = f"INSERT INTO {self.runs} ({', '.join(names)}) VALUES ({', '.join(p(c) for c in names)})"
             self._execute(cur, insert, {**row, "run_data": self._dump(row["run_data"])})
-            if self.analytics:  # recount the session under its lock (agno_models.analytics.refresh_session_counters)
-                of_session = f"{self.runs}.session_id = {self.sessions}.session_id"
-                self._execute(
-                    cur,
-                    f"UPDATE {self.sessions} SET run_count = (SELECT count(*) FROM {self.runs} WHERE {of_session}), "
-                    f"last_run_at = (SELECT {self.runs}.created_at FROM {self.runs} WHERE {of_session} "
-                    f"ORDER BY {self.runs}.created_at DESC LIMIT 1) "
-                    f"WHERE {self.sessions}.session_id IN ({p('sid')})",
-                    {"sid": session_id},
-                )
+            # The schema's triggers (revision 0007) recount the session, for ours and raw alike.
 
     # --- memories -------------------------------------------------------------------------------
 

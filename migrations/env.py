@@ -19,7 +19,7 @@ from sqlalchemy.types import JSON, TypeEngine
 from agno_models.engine import create_engine
 from agno_models.knowledge import is_search_index
 from agno_models.layout import DEFAULT_NAMES, TableNames, metadata_for
-from agno_models.migrate import current_revision, database_url
+from agno_models.migrate import database_url
 
 config = context.config
 if config.config_file_name is not None:  # the alembic CLI; programmatic runs keep their logging
@@ -55,6 +55,21 @@ def _compare_type(
     return None  # Alembic's own comparison
 
 
+def _vector_table_skipped(connection: Connection) -> bool:
+    """PostgreSQL without pgvector in this database: revision 0001 left the chunk table out on purpose."""
+    if connection.dialect.name != "postgresql":
+        return False
+    return not connection.execute(text("SELECT 1 FROM pg_extension WHERE extname = 'vector'")).scalar()
+
+
+def _include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+    # The model's chunk table, where revision 0001 left it out for want of pgvector: not drift, the
+    # vector store creates it on first use once the extension is installed.
+    skipped = config.attributes.get("vector_table_skipped")
+    table = obj if type_ == "table" else getattr(obj, "table", None)
+    return not (skipped and getattr(table, "name", None) == names.knowledge_embeddings)
+
+
 def _include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     if type_ == "index" and parent_names.get("table_name") == names.knowledge_embeddings:
         # The chunk table's search indexes: per-knowledge-base HNSW indexes the vector store makes
@@ -75,7 +90,9 @@ def _enter_schema(connection: Connection, schema: str) -> None:
 
 def _refuse_foreign_tables(connection: Connection, schema: str | None) -> None:
     """A table set owns its tables: refuse to start over tables some other history created."""
-    if current_revision(connection, schema=schema, names=names) is not None:
+    if inspect(connection).has_table(names.version_table, schema=schema):
+        # This set has migrated here before (on MySQL perhaps half-way, DDL being committed as it
+        # runs): these tables are its own, and the repeatable revisions complete what is missing.
         return
     taken = sorted(set(names.as_dict().values()) & set(inspect(connection).get_table_names(schema=schema)))
     if taken:
@@ -90,6 +107,7 @@ def run_migrations(connection: Connection, schema: str | None) -> None:
     if schema is not None:
         _enter_schema(connection, schema)
     _refuse_foreign_tables(connection, schema)
+    config.attributes["vector_table_skipped"] = _vector_table_skipped(connection)
     context.configure(
         connection=connection,
         target_metadata=metadata_for(names),
@@ -99,6 +117,7 @@ def run_migrations(connection: Connection, schema: str | None) -> None:
         transaction_per_migration=True,
         compare_type=_compare_type,
         include_name=_include_name,
+        include_object=_include_object,
     )
     context.run_migrations()
 

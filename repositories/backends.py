@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -10,9 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from repositories.approvals import ApprovalRepository
 from repositories.auth_tokens import AuthTokenRepository
-from repositories.components import ComponentRepository
+from repositories.components import ComponentConfigRepository, ComponentLinkRepository, ComponentRepository
 from repositories.core.asyncdb import AsyncSqlDb, async_twin
 from repositories.core.db import SqlDb
+from repositories.core.storage import SERVER_SCHEMA, sqlite_file
 from repositories.evals import EvalRepository
 from repositories.knowledge import KnowledgeRepository
 from repositories.learnings import LearningRepository
@@ -37,6 +37,8 @@ class _Methods(
     ApprovalRepository,
     LearningRepository,
     ComponentRepository,
+    ComponentConfigRepository,
+    ComponentLinkRepository,
     ToolResultRepository,
     CompactionRepository,
     TranscriptRepository,
@@ -47,13 +49,6 @@ class _Methods(
 
 
 _AsyncMethods = async_twin(_Methods, "_AsyncMethods")
-
-
-def _sqlite_file(db_file: str | None) -> str:
-    """The file's absolute path, its folder created as agno's SqliteDb does (``tmp/agents.db``)."""
-    path = Path(db_file or "agno.db").resolve()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return str(path)
 
 
 class _FileDb:
@@ -70,7 +65,7 @@ class _FileDb:
         **tables: Any,
     ) -> None:
         if db_engine is None and db_url is None:
-            db_file = _sqlite_file(db_file)
+            db_file = sqlite_file(db_file)
             db_url = f"sqlite:///{db_file}"
         super().__init__(db_engine=db_engine, db_url=db_url, id=id, auto_upgrade=auto_upgrade, **tables)  # type: ignore[call-arg]
         self.db_file = db_file
@@ -79,7 +74,7 @@ class _FileDb:
 class _ServerDb:
     """agno's PostgreSQL/MySQL constructor; tables live in ``db_schema`` (default ``ai``, as in agno)."""
 
-    default_db_schema = "ai"
+    default_db_schema = SERVER_SCHEMA
 
     def __init__(
         self,

@@ -22,7 +22,7 @@ from agno.db.schemas.knowledge import KnowledgeRow
 from repositories.core.operation import Steps, operation
 from repositories.core.query import as_dict, count_of, ordered, paged
 from repositories.core.repository import Repository
-from repositories.core.values import checked
+from repositories.core.values import MissingRowError, checked
 
 # KnowledgeRow fields stored as columns of the same name.
 _FIELDS = (
@@ -109,5 +109,5 @@ class KnowledgeRepository(Repository):
             # A locking read sees the latest committed row even under MySQL's REPEATABLE READ snapshot.
             stored = (yield ctx.dialect.locked(sa.select(table.c.user_id).where(table.c.id == given["id"]))).first()
             if stored is None or stored.user_id != owner:
-                raise ValueError(f"Knowledge content {given['id']} not found")
+                raise MissingRowError(f"Knowledge content {given['id']} not found")
         return knowledge_row

@@ -27,6 +27,7 @@ from repositories.core.context import Ctx
 from repositories.core.operation import Steps, operation
 from repositories.core.query import as_dict, count_of, paged
 from repositories.core.repository import Repository
+from repositories.core.values import MissingRowError
 
 # Columns stamp_schedule_provenance may write (agno's list): control-plane provenance only.
 PROVENANCE_COLUMNS = frozenset(
@@ -343,7 +344,7 @@ class ScheduleRepository(Repository):
         data = check_row(runs, run_data, what="run_data")
         exists = (yield sa.select(schedules.c.id).where(schedules.c.id == data["schedule_id"])).first()
         if exists is None:
-            raise ValueError(f"schedule {data['schedule_id']!r} does not exist; cannot record a run for it")
+            raise MissingRowError(f"schedule {data['schedule_id']!r} does not exist; cannot record a run for it")
         yield sa.insert(runs).values(**data)
         stored = yield from _row(runs, data["id"])
         assert stored is not None

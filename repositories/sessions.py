@@ -33,7 +33,6 @@ from agno_models.analytics import (
     RUN_COLUMNS,
     RUN_TIME_COLUMNS,
     SESSION_COLUMNS,
-    refresh_session_counters,
     run_analytics,
 )
 from repositories.core.context import Ctx, json_text
@@ -41,10 +40,14 @@ from repositories.core.operation import Bound, Steps, operation
 from repositories.core.owned import owned_upsert
 from repositories.core.query import as_dict, count_of, ordered, page_params, page_shape, paged, with_page
 from repositories.core.repository import Repository
-from repositories.core.values import OwnershipError, checked
+from repositories.core.run_cache import RunCache
+from repositories.core.values import MissingRowError, OwnershipError, checked
 from repositories.offloads import forget_sessions
 
 Session = AgentSession | TeamSession | WorkflowSession
+
+# Kept by revision 0007's triggers for the run cache; never part of agno's records.
+VERSION_COLUMNS = ("runs_version", "row_version")
 
 _KINDS: dict[type, tuple[SessionType, str, str]] = {
     AgentSession: (SessionType.AGENT, "agent_id", "agent_data"),
@@ -79,7 +82,7 @@ def session_row(session: Session, *, updated_at: int | None) -> dict[str, Any]:
 
 def _agno_columns(table: sa.Table) -> list[sa.Column[Any]]:
     """The columns agno knows: records read back have exactly agno's keys."""
-    derived = set(RUN_COLUMNS) | set(SESSION_COLUMNS)
+    derived = set(RUN_COLUMNS) | set(SESSION_COLUMNS) | set(VERSION_COLUMNS)
     return [c for c in table.c if c.name not in derived]
 
 
@@ -195,7 +198,7 @@ def _place_run(ctx: Ctx, row: dict[str, Any]) -> Steps[str]:
 
 def _check_run_owner(owner: dict[str, Any] | None, session_id: str, user_id: str | None) -> None:
     if owner is None:
-        raise LookupError(f"session {session_id!r} does not exist; save the session before its runs")
+        raise MissingRowError(f"session {session_id!r} does not exist; save the session before its runs")
     if user_id is not None and owner["user_id"] is not None and owner["user_id"] != user_id:
         raise OwnershipError(f"session {session_id!r} belongs to another user")
 
@@ -216,35 +219,29 @@ def _analytics_update(run_data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if k not in RUN_TIME_COLUMNS}
 
 
-def _recount(ctx: Ctx, session_id: str) -> Steps[None]:
-    stmt = ctx.shape("runs.recount", lambda: refresh_session_counters(
-        ctx.tables.sessions, ctx.tables.runs, sa.bindparam("session_ids", expanding=True)))
-    yield Bound(stmt, {"session_ids": [session_id]})
-
-
 def _insert_run(ctx: Ctx, row: dict[str, Any]) -> Bound:
     runs = ctx.tables.runs
     return Bound(ctx.shape(("runs.insert", tuple(row)), lambda: sa.insert(runs)), row)
 
 
 def _delete_runs(ctx: Ctx, run_ids: list[str]) -> Steps[int]:
-    """Delete runs and recount their sessions; returns how many runs were deleted."""
+    """Delete runs; returns how many were deleted."""
     runs, sessions = ctx.tables.runs, ctx.tables.sessions
     of_runs = sa.select(runs.c.session_id).where(runs.c.run_id.in_(run_ids)).distinct()
     # Lock the sessions (in key order: two deleters never wait on each other crosswise) before
-    # touching their runs, as appends do, so the recount sees every committed append.
-    locked_ids = (
+    # touching their runs, as appends do.
+    (
         yield ctx.dialect.locked(sa.select(sessions.c.session_id).where(sessions.c.session_id.in_(of_runs))
                      .order_by(sessions.c.session_id))
-    ).scalars().all()
-    deleted = (yield sa.delete(runs).where(runs.c.run_id.in_(run_ids))).rowcount
-    if deleted and locked_ids:
-        yield refresh_session_counters(sessions, runs, locked_ids)
-    return int(deleted)
+    ).all()
+    # The triggers recount the sessions (revision 0007).
+    return int((yield sa.delete(runs).where(runs.c.run_id.in_(run_ids))).rowcount)
 
 
 class SessionRepository(Repository):
     """agno's session and run methods, each one operation."""
+
+    _run_cache: RunCache  # the db's (StorageConfig)
 
     @operation(writes=False)
     def get_session(
@@ -259,16 +256,27 @@ class SessionRepository(Repository):
         table = ctx.tables.sessions
 
         def build() -> sa.Select[Any]:
-            stmt = sa.select(*_agno_columns(table)).where(table.c.session_id == sa.bindparam("session_id"))
+            stmt = sa.select(*_agno_columns(table), table.c.runs_version, table.c.run_count).where(
+                table.c.session_id == sa.bindparam("session_id"))
             return stmt if user_id is None else stmt.where(table.c.user_id == sa.bindparam("user_id"))
 
+        if runs_limit is not None and runs_limit < 0:
+            raise ValueError(f"runs_limit must be >= 0, got {runs_limit}")
         stmt = ctx.shape(("sessions.get", user_id is not None), build)
         row = (yield Bound(stmt, {"session_id": session_id, "user_id": user_id})).first()
         if row is None:
             return None
         record = as_dict(row)
-        if runs_limit is not None and runs_limit < 0:
-            raise ValueError(f"runs_limit must be >= 0, got {runs_limit}")
+        version, run_count = record.pop("runs_version"), record.pop("run_count")
+        if deserialize and runs_limit is None and record["session_type"] == SessionType.AGENT.value and (
+            session_type in (None, SessionType.AGENT)
+        ):
+            # The per-turn read: run objects from the cache, only runs written since read (as agno
+            # caches agent sessions' runs; see repositories/run_cache.py).
+            runs = yield from self._run_cache.runs(ctx, session_id, version=version, run_count=run_count)
+            session = deserialize_session(session_type, {**record, "runs": None})
+            session.runs = list(runs)  # type: ignore[union-attr]
+            return session
         yield from _attach_runs(ctx, [record], limit=runs_limit)
         return _finish(record, session_type, deserialize)
 
@@ -459,8 +467,7 @@ class SessionRepository(Repository):
         action = yield from _place_run(ctx, row)
         runs = ctx.tables.runs
         if action == "insert":
-            yield _insert_run(ctx, row)
-            yield from _recount(ctx, session_id)  # still under the session lock
+            yield _insert_run(ctx, row)  # the triggers recount the session (revision 0007)
         else:
             kept = ("status", "run_data", "user_id", "parent_run_id", "updated_at", "run_index")
             values = {k: row[k] for k in kept} | {k: row[k] for k in RUN_COLUMNS if k not in RUN_TIME_COLUMNS}
@@ -479,8 +486,7 @@ class SessionRepository(Repository):
         action = yield from _place_run(ctx, row)
         if action != "insert":
             return False  # a concurrent writer's row wins
-        yield _insert_run(ctx, row)
-        yield from _recount(ctx, session_id)  # still under the session lock
+        yield _insert_run(ctx, row)  # the triggers recount the session (revision 0007)
         return True
 
     @operation(writes=True)

@@ -5,8 +5,11 @@ and embeddings, evals, metrics, traces and spans, schedules and their runs, appr
 components with configs and links, and agno's schema-version table. Table names come from the
 running configuration (``names_in_context``), so a renamed table set migrates the same way.
 
-Type helpers from ``agno_models.types`` are part of this revision's meaning: they must never
-change what they produce; a new type means a new helper.
+The column types are this revision's own frozen copy (``_0001_types``). Every step is repeatable
+(``_repeatable``): on MySQL, where DDL commits on its own, a run that stopped half-way is
+completed by the next one. The knowledge chunk table needs pgvector on PostgreSQL; it is made by
+``_vector_table.ensure``, which skips it (with a warning) where the extension cannot be had, so
+every other table still migrates there.
 
 Revision ID: 0001
 Revises:
@@ -16,9 +19,16 @@ Create Date: 2026-11-22 03:25:04.313563
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-from agno_models import types as t
-from agno_models.migrate import names_in_context, require_postgres_extension
-from agno_models.migrate import owned_op as op
+
+# The runtime contract first: importing it makes the frozen modules below importable.
+from agno_models.migration_context import names_in_context, owned_op
+
+# isort: split
+import _0001_types as t
+import _repeatable
+import _vector_table
+
+op = _repeatable.RepeatableOp(owned_op)
 
 revision: str = '0001'
 down_revision: str | None = None
@@ -28,10 +38,6 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     n = names_in_context()
-    bind = op.get_bind()
-    if bind.dialect.name == "postgresql":
-        # Checked before any table exists, so a server without pgvector is left untouched.
-        require_postgres_extension(bind, "vector", package_hint="pgvector, e.g. `apt install postgresql-15-pgvector`")
     op.create_table(n.approvals,
     sa.Column('id', t.id_string(), nullable=False),
     sa.Column('run_id', t.id_string(), nullable=False),
@@ -137,27 +143,8 @@ def upgrade() -> None:
     )
     op.create_index(op.f(f'ix_{n.knowledge}_user_id_linked_to'), n.knowledge, ['user_id', 'linked_to'], unique=False)
 
-    op.create_table(n.knowledge_embeddings,
-    sa.Column('knowledge_base', t.id_string(), nullable=False),
-    sa.Column('id', t.id_string(), nullable=False),
-    sa.Column('name', t.name_string(), nullable=True),
-    sa.Column('meta_data', t.json_type(), nullable=True),
-    sa.Column('filters', t.json_type(), nullable=True),
-    sa.Column('content', t.long_text(), nullable=True),
-    sa.Column('dimensions', sa.Integer(), nullable=False),
-    sa.Column('embedding', t.Embedding(), nullable=True),
-    sa.Column('usage', t.json_type(), nullable=True),
-    sa.Column('content_hash', t.id_string(), nullable=True),
-    sa.Column('content_id', t.id_string(), nullable=True),
-    sa.Column('user_id', t.id_string(), nullable=True),
-    sa.Column('created_at', t.UTCDateTime(), nullable=True),
-    sa.Column('updated_at', t.UTCDateTime(), nullable=True),
-    sa.PrimaryKeyConstraint('knowledge_base', 'id', name=op.f(f'pk_{n.knowledge_embeddings}'))
-    )
-    op.create_index(op.f(f'ix_{n.knowledge_embeddings}_knowledge_base_content_hash'), n.knowledge_embeddings, ['knowledge_base', 'content_hash'], unique=False)
-    op.create_index(op.f(f'ix_{n.knowledge_embeddings}_knowledge_base_content_id'), n.knowledge_embeddings, ['knowledge_base', 'content_id'], unique=False)
-    op.create_index(op.f(f'ix_{n.knowledge_embeddings}_knowledge_base_name'), n.knowledge_embeddings, ['knowledge_base', 'name'], unique=False)
-    op.create_index(op.f(f'ix_{n.knowledge_embeddings}_knowledge_base_user_id'), n.knowledge_embeddings, ['knowledge_base', 'user_id'], unique=False)
+    # pgvector-typed on PostgreSQL: created only where the extension is there or can be created.
+    _vector_table.ensure(op.get_bind(), n, through="0001", required=False)
 
     op.create_table(n.learnings,
     sa.Column('learning_id', t.id_string(), nullable=False),
@@ -453,7 +440,8 @@ def downgrade() -> None:
     op.drop_table(n.metrics)
     op.drop_table(n.memories)
     op.drop_table(n.learnings)
-    op.drop_table(n.knowledge_embeddings)
+    if _repeatable.has_table(op.get_bind(), n.knowledge_embeddings):  # absent without pgvector
+        op.drop_table(n.knowledge_embeddings)
     op.drop_table(n.knowledge)
     op.drop_table(n.evals)
     op.drop_table(n.components)

@@ -14,6 +14,9 @@ The per-knowledge-base HNSW indexes are not here either: each base has its own d
 metric, known only at run time (agno's ``table_name`` and embedder). ``migrations/env.py`` leaves
 both kinds of index out of Alembic's comparison by name.
 
+The indexes are step 0002 of ``_vector_table`` (frozen there), which creates only what is missing
+and skips a chunk table that revision 0001 left out for want of pgvector.
+
 Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-22 12:00:00.000000
@@ -23,9 +26,12 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 
-from agno_models.knowledge import fulltext_index_name
-from agno_models.migrate import names_in_context
-from agno_models.migrate import owned_op as op
+# The runtime contract first: importing it makes the frozen modules below importable.
+from agno_models.migration_context import names_in_context
+from agno_models.migration_context import owned_op as op
+
+# isort: split
+import _vector_table
 
 revision: str = '0002'
 down_revision: str | None = '0001'
@@ -35,22 +41,7 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     n = names_in_context()
-    bind = op.get_bind()
-    # Every dialect: the exact-search cache (SQLite, MySQL) is checked against COUNT(*) and
-    # MAX(updated_at) of a base before each query; this index answers both without a table scan.
-    op.create_index(op.f(f'ix_{n.knowledge_embeddings}_knowledge_base_updated_at'), n.knowledge_embeddings,
-                    ['knowledge_base', 'updated_at'], unique=False)
-    name = fulltext_index_name(n.knowledge_embeddings)
-    if bind.dialect.name == "postgresql":
-        # 'english' matches agno's PgVector default (stemming, stopwords); the keyword query must
-        # repeat this expression exactly for the index to be used.
-        op.create_index(
-            op.f(name), n.knowledge_embeddings,
-            [sa.text("to_tsvector('english'::regconfig, coalesce(content, ''))")],
-            unique=False, postgresql_using="gin",
-        )
-    elif bind.dialect.name in ("mysql", "mariadb"):
-        op.create_index(op.f(name), n.knowledge_embeddings, ['content'], unique=False, mysql_prefix="FULLTEXT")
+    _vector_table.ensure(op.get_bind(), n, through="0002", required=False)
 
 
 def downgrade() -> None:
@@ -62,6 +53,4 @@ def downgrade() -> None:
         for trigger in ("ai", "ad", "au"):
             op.execute(sa.text(f'DROP TRIGGER IF EXISTS "{fts}_{trigger}"'))
         op.execute(sa.text(f'DROP TABLE IF EXISTS "{fts}"'))
-    else:
-        op.drop_index(op.f(fulltext_index_name(n.knowledge_embeddings)), table_name=n.knowledge_embeddings)
-    op.drop_index(op.f(f'ix_{n.knowledge_embeddings}_knowledge_base_updated_at'), table_name=n.knowledge_embeddings)
+    _vector_table.drop_step_0002(bind, n)

@@ -3,8 +3,8 @@
 Additive only:
 - ``runs`` gains typed copies of what people aggregate (model, tokens, cost, durations, error
   text, creation time and day), ``sessions`` its ``run_count`` and ``last_run_at``; rows already
-  stored are backfilled in batches by ``agno_models.analytics`` (the same derivation the
-  repositories use when they write), with a progress bar on stderr;
+  stored are backfilled in batches by ``_0003_analytics`` (this revision's frozen copy of the
+  derivation the repositories used when they wrote), with a progress bar on stderr;
 - six views, named after the table set's own tables (``<runs>_daily_usage``,
   ``<sessions>_overview``, ``<memories>_topics``, ``<memories>_user_topics``,
   ``<traces>_latency``, ``<spans>_latency``): the same columns and meaning on every dialect;
@@ -15,6 +15,11 @@ statistics) do, computed with ROW_NUMBER and integer arithmetic so every dialect
 number. Views are not tables: Alembic's comparison never sees
 them. A later revision that must rebuild one of these tables (SQLite batch "move and copy",
 PostgreSQL column type changes) drops the views first and recreates them after.
+
+Repeatable: every column, index and view is added only if the database lacks it (views with
+CREATE OR REPLACE, the same definition), and the backfill recomputes every row, so on MySQL,
+where each ALTER commits on its own, an upgrade killed half-way (say during the backfill) is
+completed by the next one.
 
 Downgrade drops the views, then the columns. On SQLite it uses ``ALTER TABLE ... DROP COLUMN``
 (SQLite 3.35+) instead of batch mode: rebuilding ``sessions`` would drop the table, and with
@@ -29,11 +34,14 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 
-from agno_models import analytics
-from agno_models import types as t
-from agno_models.layout import TableNames
-from agno_models.migrate import names_in_context
-from agno_models.migrate import owned_op as op
+# The runtime contract first: importing it makes the frozen modules below importable.
+from agno_models.migration_context import MigratedNames, names_in_context
+from agno_models.migration_context import owned_op as op
+
+# isort: split
+import _0001_types as t
+import _0003_analytics as analytics
+import _repeatable
 
 revision: str = '0003'
 down_revision: str | None = '0002'
@@ -61,24 +69,41 @@ def upgrade() -> None:
     n = names_in_context()
     bind = op.get_bind()
     # Batch mode is SQLite's way to ALTER; adding columns and indexes needs no table rebuild.
-    with op.batch_alter_table(n.runs) as batch:
-        for column in _run_columns():
-            batch.add_column(column)
-        for name in RUN_INDEXES:
-            batch.create_index(op.f(f'ix_{n.runs}_{name}'), [name], unique=False)
-    with op.batch_alter_table(n.sessions) as batch:
-        batch.add_column(sa.Column('run_count', sa.BigInteger(), server_default='0', nullable=False))
-        batch.add_column(sa.Column('last_run_at', sa.BigInteger(), nullable=True))
-        batch.create_index(op.f(f'ix_{n.sessions}_last_run_at'), ['last_run_at'], unique=False)
+    # Only what is missing: a half-applied run of this revision left the rest committed.
+    _add_missing(bind, n.runs, _run_columns(), [f'ix_{n.runs}_{name}' for name in RUN_INDEXES])
+    _add_missing(bind, n.sessions, _session_columns(), [f'ix_{n.sessions}_last_run_at'])
 
     analytics.backfill_runs(bind, n)
     analytics.backfill_sessions(bind, n)
 
-    views = analytics.view_names(n)
     # MySQL: read with the reader's own privileges, not the migrating user's (who may be dropped later).
-    create = "CREATE SQL SECURITY INVOKER VIEW" if bind.dialect.name in ("mysql", "mariadb") else "CREATE VIEW"
-    for name, select in _view_definitions(bind.dialect, n, views):
+    # PostgreSQL and MySQL replace a view left by a half-applied run (the same definition); SQLite's
+    # DDL is transactional, so a view there is already complete.
+    create = {
+        "mysql": "CREATE OR REPLACE SQL SECURITY INVOKER VIEW", "mariadb": "CREATE OR REPLACE SQL SECURITY INVOKER VIEW",
+        "postgresql": "CREATE OR REPLACE VIEW",
+    }.get(bind.dialect.name, "CREATE VIEW IF NOT EXISTS")
+    for name, select in _view_definitions(bind.dialect, n, analytics.view_names(n)):
         op.execute(sa.text(f"{create} {_quote(bind.dialect, name)} AS {select}"))
+
+
+def _session_columns() -> list[sa.Column]:
+    return [
+        sa.Column('run_count', sa.BigInteger(), server_default='0', nullable=False),
+        sa.Column('last_run_at', sa.BigInteger(), nullable=True),
+    ]
+
+
+def _add_missing(bind: sa.engine.Connection, table: str, columns: list[sa.Column], indexes: list[str]) -> None:
+    """Add the columns, then the one-column indexes named ``ix_<table>_<column>``, the database lacks."""
+    columns = _repeatable.missing_columns(bind, table, columns)
+    present = _repeatable.index_names(bind, table)
+    with op.batch_alter_table(table) as batch:
+        for column in columns:
+            batch.add_column(column)
+        for index in indexes:
+            if index not in present:
+                batch.create_index(op.f(index), [index.removeprefix(f'ix_{table}_')], unique=False)
 
 
 def downgrade() -> None:
@@ -178,7 +203,7 @@ def _ranked(columns: str, group: str, value: str, source: str) -> str:
 
 
 def _view_definitions(
-    dialect: sa.engine.Dialect, n: TableNames, views: analytics.ViewNames
+    dialect: sa.engine.Dialect, n: MigratedNames, views: analytics.ViewNames
 ) -> list[tuple[str, str]]:
     def q(name: str) -> str:
         return _quote(dialect, name)

@@ -14,8 +14,13 @@ Create Date: 2026-11-22 08:10:00.000000
 
 from collections.abc import Sequence
 
-from agno_models.migrate import names_in_context
-from agno_models.migrate import owned_op as op
+# The runtime contract first: importing it makes the frozen modules below importable.
+from agno_models.migration_context import names_in_context, owned_op
+
+# isort: split
+import _repeatable
+
+op = _repeatable.RepeatableOp(owned_op)  # create_index skips an index a half-applied run left
 
 revision: str = '0004'
 down_revision: str | None = '0003'

@@ -45,6 +45,9 @@ def _migration_lock(engine: Engine, conn: Connection, key: str) -> Iterator[None
         conn.commit()
         try:
             yield
+        except BaseException:
+            conn.rollback()  # a failed statement aborted the transaction: unlock in a fresh one, raise the cause
+            raise
         finally:
             conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": ident})
             conn.commit()

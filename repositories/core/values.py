@@ -18,6 +18,13 @@ class OwnershipError(PermissionError):
     """A write aimed at a row that belongs to another user (or another session)."""
 
 
+class MissingRowError(LookupError, ValueError):
+    """A write that needs a row that does not exist (a session before its runs, a component ...).
+
+    A ``LookupError`` by meaning; also a ``ValueError`` because agno's own classes raise that here.
+    """
+
+
 def checked(table: sa.Table, values: V) -> V:
     """``values`` unchanged, or a ValueError naming the first column that cannot hold its value."""
     for name, value in values.items():
