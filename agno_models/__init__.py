@@ -23,6 +23,7 @@ from agno_models.layout import DEFAULT_NAMES, TableNames, metadata_for
 __all__ = [
     "DEFAULT_NAMES",
     "NAMING_CONVENTION",
+    "AgnoMemory",
     "AgnoRun",
     "AgnoSession",
     "AgnoTable",
@@ -45,7 +46,6 @@ __all__ = [
     "ToolResult",
     "Trace",
     "TranscriptEntry",
-    "AgnoMemory",
     "metadata",
     "metadata_for",
 ]

@@ -72,7 +72,7 @@ class ToolResultRepository(Repository):
         table = ctx.tables.tool_results
         values = _row_for(table, row, "result_id")
         update = [name for name in values if name != "result_id"]
-        same_owner = lambda incoming: table.c.user_id.is_not_distinct_from(incoming("user_id"))  # noqa: E731
+        same_owner = lambda incoming: table.c.user_id.is_not_distinct_from(incoming("user_id"))
         yield ctx.dialect.upsert(table, values, key=["result_id"], update=update or ["result_id"], only_if=same_owner)
         owner = (yield sa.select(table.c.user_id).where(table.c.result_id == values["result_id"])).one()
         if owner.user_id != values.get("user_id"):
