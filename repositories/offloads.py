@@ -19,7 +19,7 @@ from typing import Any, Dict, List, Optional, Union
 import sqlalchemy as sa
 
 from repositories.core.context import Ctx
-from repositories.core.operation import Bound, Steps, operation
+from repositories.core.operation import Bound, Call, Steps, operation
 from repositories.core.query import as_dict, paged
 from repositories.core.repository import Repository
 from repositories.core.values import OwnershipError, checked
@@ -40,27 +40,56 @@ def _like_escaped(term: str) -> str:
     return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def forget_sessions(ctx: Ctx, session_ids: list[str]) -> Steps[None]:
+def forget_sessions(ctx: Ctx, session_ids: list[str]) -> Steps[list[tuple[str, str]]]:
     """Delete what a deleted session leaves beside its runs, as agno's session delete does.
 
     Compaction records and transcripts hold the conversation verbatim; left behind, a session
     recreated under the same id would inherit the old fold and its search. Tool-result rows go
     with their payloads in agno's default filesystem table of this database, by exact
-    (namespace, path); payloads a store wrote elsewhere (a local directory) are left there.
+    (namespace, path). Returns every payload's (namespace, path), for :func:`remove_payloads`
+    to delete from the filesystems result stores registered on the db, after the commit.
     """
     tables = ctx.tables
     yield sa.delete(tables.compactions).where(tables.compactions.c.session_id.in_(session_ids))
     results = tables.tool_results
+    stored = (yield sa.select(results.c.namespace, results.c.path).where(results.c.session_id.in_(session_ids)))
+    locations = [(r.namespace, r.path) for r in stored.fetchall()]
     payloads = ctx.dialect.payload_table()
-    if payloads is not None:
+    if payloads is not None and locations:
         fs, found = payloads
-        stored = (yield sa.select(results.c.namespace, results.c.path).where(results.c.session_id.in_(session_ids)))
-        rows = [{"ns": r.namespace, "p": r.path} for r in stored.fetchall()]
-        if rows and (yield found).first() is not None:
+        if (yield found).first() is not None:
             delete = sa.delete(fs).where(fs.c.namespace == sa.bindparam("ns"), fs.c.path == sa.bindparam("p"))
-            yield Bound(delete, rows)
+            yield Bound(delete, [{"ns": ns, "p": path} for ns, path in locations])
     yield sa.delete(results).where(results.c.session_id.in_(session_ids))
     yield sa.delete(tables.transcripts).where(tables.transcripts.c.agno_session_id.in_(session_ids))
+    return locations
+
+
+def remove_payloads(db: Any, locations: list[tuple[str, str]]) -> Call:
+    """Delete payloads through every filesystem a result store registered on ``db`` (a local
+    directory, say), after the session delete committed. Best effort, as in agno: the session is
+    gone either way, so a filesystem error is logged, not raised."""
+
+    def remove() -> None:
+        filesystems = list(getattr(db, "tool_result_filesystems", None) or [])
+        if not filesystems or not locations:
+            return
+        from agno.fs import FileSystem
+        from agno.utils.log import log_warning
+
+        for namespace, path in locations:
+            for fs in filesystems:
+                try:
+                    FileSystem(backend=fs.backend, namespace=namespace).delete(path)
+                except Exception as error:  # noqa: BLE001 - after the commit: report, as agno does
+                    log_warning(f"Tool-result payload delete failed for {namespace}/{path}: {error}")
+
+    async def aremove() -> None:
+        import asyncio
+
+        await asyncio.to_thread(remove)
+
+    return Call(sync=remove, asynchronous=aremove)
 
 
 class ToolResultRepository(Repository):
