@@ -3,6 +3,8 @@
 # ruff: noqa: I001
 # Importing the model modules registers their table kinds (agno_models.registry), in this order
 # (agno's: sessions first); layout comes last because its default names read the full registry.
+import logging
+
 from agno_models.base import NAMING_CONVENTION, AgnoTable, metadata
 from agno_models.sessions import AgnoRun, AgnoSession
 from agno_models.memories import AgnoMemory
@@ -17,8 +19,15 @@ from agno_models.components import Component, ComponentConfig, ComponentLink
 from agno_models.offloads import Compaction, ToolResult
 from agno_models.transcripts import TranscriptEntry
 from agno_models.auth_tokens import AuthToken
+from agno_models.jobs import Job
+from agno_models.service_accounts import ServiceAccount
+from agno_models.mcp_oauth import McpOAuthClient, McpOAuthCode, McpOAuthKey, McpOAuthRefreshToken, McpOAuthTransaction
+from agno_models.authz import AuthzAuditEvent, AuthzDecision, AuthzGrouping, AuthzPolicy, AuthzRole, AuthzUser
 from agno_models.versions import SchemaVersion
 from agno_models.layout import DEFAULT_NAMES, TableNames, metadata_for
+
+# Silent unless the application configures logging (loggers: agno_models.migrate, ...).
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
     "DEFAULT_NAMES",
@@ -29,18 +38,31 @@ __all__ = [
     "AgnoTable",
     "Approval",
     "AuthToken",
+    "AuthzAuditEvent",
+    "AuthzDecision",
+    "AuthzGrouping",
+    "AuthzPolicy",
+    "AuthzRole",
+    "AuthzUser",
     "Compaction",
     "Component",
     "ComponentConfig",
     "ComponentLink",
     "EvalRun",
+    "Job",
     "KnowledgeContent",
     "KnowledgeEmbedding",
     "Learning",
+    "McpOAuthClient",
+    "McpOAuthCode",
+    "McpOAuthKey",
+    "McpOAuthRefreshToken",
+    "McpOAuthTransaction",
     "Metrics",
     "Schedule",
     "ScheduleRun",
     "SchemaVersion",
+    "ServiceAccount",
     "Span",
     "TableNames",
     "ToolResult",

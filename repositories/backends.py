@@ -9,17 +9,21 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from repositories.approvals import ApprovalRepository
 from repositories.auth_tokens import AuthTokenRepository
+from repositories.authz import AuthzRepository
 from repositories.components import ComponentConfigRepository, ComponentLinkRepository, ComponentRepository
 from repositories.core.asyncdb import AsyncSqlDb, async_twin
 from repositories.core.db import SqlDb
 from repositories.core.storage import SERVER_SCHEMA, sqlite_file
 from repositories.evals import EvalRepository
+from repositories.jobs import JobRepository
 from repositories.knowledge import KnowledgeRepository
 from repositories.learnings import LearningRepository
+from repositories.mcp_oauth import McpOAuthRepository
 from repositories.memories import MemoryRepository
 from repositories.metrics import MetricsRepository
 from repositories.offloads import CompactionRepository, ToolResultRepository
 from repositories.schedules import ScheduleRepository
+from repositories.service_accounts import ServiceAccountRepository
 from repositories.sessions import SessionRepository
 from repositories.tracing import TracingRepository
 from repositories.transcripts import TranscriptRepository
@@ -43,6 +47,10 @@ class _Methods(
     CompactionRepository,
     TranscriptRepository,
     AuthTokenRepository,
+    JobRepository,
+    ServiceAccountRepository,
+    AuthzRepository,
+    McpOAuthRepository,
     VersionRepository,
 ):
     """Every entity's agno methods, in one place so the backends cannot drift apart."""

@@ -14,7 +14,7 @@ import json
 from typing import Any, Dict, List, Optional
 
 import sqlalchemy as sa
-from agno.db.transcripts import transcript_lock_id, transcript_rows
+from agno.db.transcripts import transcript_rows
 from sqlalchemy.sql import ColumnElement
 
 from repositories.core.context import Ctx
@@ -60,7 +60,7 @@ class TranscriptRepository(Repository):
             raise ValueError("entries must be a list of dicts")
         if not entries:
             return
-        lock = ctx.dialect.exclusive(transcript_lock_id(framework, project_key, session_id, subpath))
+        lock = ctx.dialect.transaction_lock(json.dumps(["transcript", framework, project_key, session_id, subpath or ""]))
         if lock is not None:
             yield lock
         last = (yield ctx.dialect.locked(

@@ -14,8 +14,8 @@ from agno.db.sqlite import SqliteDb as AgnoSqliteDb
 
 from repositories import AsyncMySQLDb, AsyncPostgresDb, AsyncSqliteDb, MySQLDb, PostgresDb, SqliteDb
 
-# Part A (this change) covers tool results, compactions, transcripts and auth tokens; nothing of
-# those may appear below. What is still missing, by family:
+# Covered: everything but Company (part A: tool results, compactions, transcripts, auth tokens;
+# part B: service accounts, MCP OAuth, authorization, the job queue). What is still missing:
 NOT_YET_IMPLEMENTED = {
     # Company: products, sources, projects, tasks and their routines.
     "add_product_routine", "complete_task_run", "count_company_acceptances", "create_product", "create_project",
@@ -24,23 +24,6 @@ NOT_YET_IMPLEMENTED = {
     "get_source", "get_sources", "get_task", "get_tasks", "restore_product", "restore_project", "restore_source",
     "restore_task", "start_task_run", "transition_project", "transition_task", "update_product", "update_project",
     "update_source", "update_task",
-    # Service accounts (part B).
-    "create_service_account", "delete_service_account", "get_service_account", "get_service_account_by_name",
-    "get_service_account_by_token_hash", "get_service_accounts", "update_service_account",
-    # Built-in MCP OAuth server store (part B; sync only in agno).
-    "consume_mcp_oauth_transaction", "create_mcp_oauth_client", "delete_mcp_oauth_code", "delete_mcp_oauth_refresh",
-    "delete_mcp_oauth_refresh_family", "get_mcp_oauth_client", "get_mcp_oauth_code", "get_mcp_oauth_keys",
-    "get_mcp_oauth_refresh", "get_mcp_oauth_transaction", "insert_mcp_oauth_key", "mark_mcp_oauth_client_consumed",
-    "store_mcp_oauth_code", "store_mcp_oauth_refresh", "store_mcp_oauth_transaction",
-    # Authorization (part B).
-    "assign_authz_role", "authz_name_is_role", "count_authz_audit_events", "count_authz_users",
-    "count_authz_users_by_day", "count_authz_users_by_status", "delete_authz_policy", "delete_authz_role",
-    "delete_authz_role_meta", "delete_authz_user", "get_authz_direct_roles", "get_authz_direct_roles_many",
-    "get_authz_policies", "get_authz_role_meta", "get_authz_role_policies", "get_authz_user",
-    "is_authz_user_disabled", "list_authz_role_meta", "list_authz_role_subjects", "list_authz_roles",
-    "list_authz_user_ids", "list_authz_users", "read_authz_audit_events", "record_authz_audit_event",
-    "record_authz_decision", "replace_authz_subject_roles", "set_authz_role_policies", "set_authz_user_disabled",
-    "unassign_authz_role", "upsert_authz_policy", "upsert_authz_role_meta", "upsert_authz_user",
 }
 
 PART_A = {

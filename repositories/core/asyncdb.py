@@ -34,9 +34,14 @@ def async_twin(sync_methods: type, name: str, *, rename: Callable[[str], str] = 
     namespace: dict[str, Any] = {"__doc__": f"Async twin of {sync_methods.__name__}."}
     for attr in dir(sync_methods):
         fn = getattr(sync_methods, attr)
-        # A sync-only operation has no twin: agno calls it without await (compaction records).
-        if not attr.startswith("_") and inspect.isfunction(fn) and not is_sync_only(fn):
+        if attr.startswith("_"):
+            continue
+        if inspect.isfunction(fn):
+            if is_sync_only(fn):
+                continue  # no twin: agno calls it without await (compaction records)
             namespace[rename(attr)] = _coroutine(fn, rename(attr))
+        else:
+            namespace[attr] = fn  # a public class attribute (e.g. ``serializes_sessions``) is shared
     return type(name, (), namespace)
 
 

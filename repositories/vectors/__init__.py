@@ -80,7 +80,11 @@ Modules
     special steps (COPY, raw cursor) the core executors hand their connection.
 """
 
-from repositories.vectors.embedder import HashingEmbedder
+from agno_models.extras import require
+
+require("numpy", needed_for="agno-models knowledge bases (SqliteVectorDb, MySQLVectorDb, PgVectorDb)")
+
+from repositories.vectors.embedder import HashingEmbedder  # after the extra check
 from repositories.vectors.store import DEFAULT_EF_SEARCH, MySQLVectorDb, PgVectorDb, SqliteVectorDb, SqlVectorDb
 
 __all__ = ["DEFAULT_EF_SEARCH", "HashingEmbedder", "MySQLVectorDb", "PgVectorDb", "SqlVectorDb", "SqliteVectorDb"]

@@ -74,13 +74,23 @@ class Dialect:
         """
         raise NotImplementedError
 
-    def insert_ignore(self, table: sa.Table, rows: Rows, *, key: Sequence[str]) -> Insert:
-        """INSERT that keeps an existing row with the same key; its rowcount says how many were inserted."""
+    def insert_ignore(self, table: sa.Table, rows: Rows, *, key: Sequence[str] | None) -> Insert:
+        """INSERT that keeps an existing row with the same key; its rowcount says how many were inserted.
+
+        ``key=None`` skips a row that conflicts with any unique constraint (primary key included).
+        """
         raise NotImplementedError
 
-    def exclusive(self, key: int) -> Executable | None:
-        """A statement that holds a transaction-long lock on ``key``, where row locks cannot
-        serialize the writers (nothing to lock yet); None where they can, or the file lock does."""
+    def epoch_now(self) -> ColumnElement[int]:
+        """The database's clock as integer epoch seconds: one clock for every replica's lease math."""
+        raise NotImplementedError
+
+    def transaction_lock(self, key: str) -> Executable | None:
+        """A statement taking an exclusive lock on ``key`` until the transaction ends, or None.
+
+        Only where concurrent writers are otherwise free to interleave: SQLite's write lock
+        serializes whole transactions, and on MySQL a locking read of a range holds its gap.
+        """
         return None
 
     def payload_table(self) -> tuple[sa.TableClause, Select[Any]] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -22,9 +23,6 @@ class PostgreSQLDialect(Dialect):
     def json_dumps(self, value: Any) -> str:
         return json_dumps_postgres(value)  # drops U+0000, which PostgreSQL cannot store (as agno does)
 
-    def exclusive(self, key: int) -> Executable | None:
-        return sa.select(sa.func.pg_advisory_xact_lock(key))
-
     def payload_table(self) -> tuple[sa.TableClause, Select[Any]] | None:
         # agno's DbFileSystem keeps its table in schema "fs", shared by every schema of the database.
         found = sa.select(1).where(sa.func.to_regclass("fs.agno_fs").is_not(None))
@@ -41,10 +39,20 @@ class PostgreSQLDialect(Dialect):
     ) -> Insert:
         return _on_conflict(postgresql.insert(table), rows, key=key, update=update, only_if=only_if)
 
-    def insert_ignore(self, table: sa.Table, rows: Rows, *, key: Sequence[str]) -> Insert:
-        stmt = postgresql.insert(table).values(_values(rows)).on_conflict_do_nothing(index_elements=list(key))
+    def insert_ignore(self, table: sa.Table, rows: Rows, *, key: Sequence[str] | None) -> Insert:
+        stmt = postgresql.insert(table).values(_values(rows)).on_conflict_do_nothing(
+            index_elements=None if key is None else list(key)
+        )
         # psycopg reports no rowcount for INSERT unless SQLAlchemy is asked to keep it.
         return stmt.execution_options(preserve_rowcount=True)
+
+    def epoch_now(self) -> ColumnElement[int]:
+        # now() is the transaction's start: every statement of one operation sees the same second.
+        return sa.cast(sa.func.floor(sa.extract("epoch", sa.func.now())), sa.BigInteger)
+
+    def transaction_lock(self, key: str) -> Executable | None:
+        digest = hashlib.sha256(key.encode()).digest()[:8]
+        return sa.select(sa.func.pg_advisory_xact_lock(sa.literal(int.from_bytes(digest, "big", signed=True), sa.BigInteger)))
 
     def json_array_contains(self, column: sa.Column[Any], value: str) -> ColumnElement[bool]:
         return column.op("@>")(sa.func.jsonb_build_array(value))

@@ -166,4 +166,8 @@ def _bulk_write(base: Base, chunks: Chunks, upsert: bool) -> Steps:
         yield sa.text("DROP TABLE agno_chunks_in")
     if rebuild:
         yield from _build_index(base)
+    if len(rows) >= BULK_REBUILD_ROWS:
+        # Fresh statistics, so the very next searches are planned on the index, not a sequential
+        # scan of a table the planner still thinks is small (autovacuum would get there later).
+        yield sa.text(f"ANALYZE {target} (knowledge_base, user_id, content_hash)")
     return len(rows)
