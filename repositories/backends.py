@@ -13,7 +13,7 @@ from repositories.authz import AuthzRepository
 from repositories.components import ComponentConfigRepository, ComponentLinkRepository, ComponentRepository
 from repositories.core.asyncdb import AsyncSqlDb, async_twin
 from repositories.core.db import SqlDb
-from repositories.core.storage import SERVER_SCHEMA, sqlite_file
+from repositories.core.storage import SERVER_SCHEMA, sqlite_url
 from repositories.evals import EvalRepository
 from repositories.jobs import JobRepository
 from repositories.knowledge import KnowledgeRepository
@@ -73,8 +73,7 @@ class _FileDb:
         **tables: Any,
     ) -> None:
         if db_engine is None and db_url is None:
-            db_file = sqlite_file(db_file)
-            db_url = f"sqlite:///{db_file}"
+            db_url = sqlite_url(db_file)  # its folder is created on first use, as agno's SqliteDb does
         super().__init__(db_engine=db_engine, db_url=db_url, id=id, auto_upgrade=auto_upgrade, **tables)  # type: ignore[call-arg]
         self.db_file = db_file
 

@@ -1,5 +1,7 @@
-"""Tables for agent runtimes and external agents: offloaded tool results, compaction records,
-external-agent transcripts and OAuth tokens.
+"""Tables for tool results, compaction records, transcripts and OAuth tokens.
+
+What agent runtimes and external agents keep: offloaded tool results' index, compaction records
+(folds of a conversation), external agents' transcripts, and OAuth tokens per user.
 
 Additive only. The column types are frozen beside it (``frozen/_0005_types.py``), so a later
 change to the models' types never changes what it creates; a half-applied run (MySQL commits

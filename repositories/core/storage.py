@@ -24,16 +24,9 @@ from repositories.core.tables import TableSet
 SERVER_SCHEMA = "ai"  # agno's default schema (MySQL: database) on PostgreSQL and MySQL
 
 
-def sqlite_file(db_file: str | None) -> str:
-    """agno's SQLite default ``./agno.db`` unless ``db_file`` names another file, as an absolute
-    path whose folder exists: agno's SqliteDb creates it (``db_file="tmp/agents.db"``)."""
-    path = Path(db_file or "agno.db").resolve()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return str(path)
-
-
 def sqlite_url(db_file: str | None) -> str:
-    return f"sqlite:///{sqlite_file(db_file)}"
+    """agno's SQLite default: ``./agno.db`` unless ``db_file`` names another file."""
+    return f"sqlite:///{Path(db_file or 'agno.db').resolve()}"
 
 
 @dataclass(frozen=True)
