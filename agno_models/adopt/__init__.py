@@ -32,8 +32,8 @@ def adopt(connection: Connection, *, names: TableNames, schema: str | None) -> b
     if not found:
         return False
     target = baseline_metadata(names)
-    # Adoption brings agno's tables to revision 0001; kinds added later have no baseline shape
-    # (their revisions create what is missing), so they are not checked against it.
+    # Tables of kinds our later revisions add (agno's job queue, authz, ...) are theirs to create
+    # or keep; the baseline adopts what revision 0001 creates.
     found = [f for f in found if f.name in target.tables]
     if not found:
         return False
