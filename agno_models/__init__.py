@@ -16,6 +16,9 @@ from agno_models.schedules import Schedule, ScheduleRun
 from agno_models.approvals import Approval
 from agno_models.learnings import Learning
 from agno_models.components import Component, ComponentConfig, ComponentLink
+from agno_models.offloads import Compaction, ToolResult
+from agno_models.transcripts import TranscriptEntry
+from agno_models.auth_tokens import AuthToken
 from agno_models.jobs import Job
 from agno_models.service_accounts import ServiceAccount
 from agno_models.mcp_oauth import McpOAuthClient, McpOAuthCode, McpOAuthKey, McpOAuthRefreshToken, McpOAuthTransaction
@@ -29,16 +32,19 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 __all__ = [
     "DEFAULT_NAMES",
     "NAMING_CONVENTION",
+    "AgnoMemory",
     "AgnoRun",
     "AgnoSession",
     "AgnoTable",
     "Approval",
+    "AuthToken",
     "AuthzAuditEvent",
     "AuthzDecision",
     "AuthzGrouping",
     "AuthzPolicy",
     "AuthzRole",
     "AuthzUser",
+    "Compaction",
     "Component",
     "ComponentConfig",
     "ComponentLink",
@@ -59,8 +65,9 @@ __all__ = [
     "ServiceAccount",
     "Span",
     "TableNames",
+    "ToolResult",
     "Trace",
-    "AgnoMemory",
+    "TranscriptEntry",
     "metadata",
     "metadata_for",
 ]

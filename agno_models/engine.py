@@ -54,9 +54,10 @@ _ESCAPED_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
 
 def json_dumps_postgres(value: Any) -> str:
     document = json_dumps(value)
-    # PostgreSQL text and JSONB cannot hold U+0000; say so instead of a driver escape error.
-    if "\\u0000" in document and _ESCAPED_NUL.search(document):
-        raise ValueError("JSON value contains the character U+0000 (NUL), which PostgreSQL cannot store")
+    # PostgreSQL JSONB cannot hold U+0000: drop it (from keys and strings), as agno's PostgresDb
+    # does, so the write is stored rather than refused. The escaping backslashes before it stay.
+    if "\\u0000" in document:
+        document = _ESCAPED_NUL.sub(lambda m: m.group(0)[:-6], document)
     return document
 
 

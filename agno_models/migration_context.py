@@ -71,6 +71,10 @@ class MigratedNames(Protocol):
     component_configs: str
     component_links: str
     versions: str
+    tool_results: str
+    compactions: str
+    transcripts: str
+    auth_tokens: str
 
 
 def names_in_context() -> MigratedNames:

@@ -12,6 +12,9 @@
   rows, so MySQL columns use a binary NO PAD collation (utf8mb4_nopad_bin on MariaDB,
   utf8mb4_0900_bin on MySQL 8); PostgreSQL columns use "C", whose order (unlike a linguistic
   one) keeps ISO-8601 timestamps in time order; SQLite compares bytes already.
+- PostgreSQL cannot store U+0000 in text: on PostgreSQL the text types drop it from the value
+  (and the JSON serializer from the document, ``engine.json_dumps_postgres``), as agno's own
+  PostgresDb does, so a run is stored rather than lost. Other dialects keep it.
 - Embeddings are pgvector ``vector`` on PostgreSQL and packed little-endian float32 bytes
   elsewhere, read back as NumPy float32 arrays on every dialect.
 """
@@ -47,11 +50,20 @@ def _exact_collation(dialect: Dialect) -> str:
     return "utf8mb4_nopad_bin" if getattr(dialect, "is_mariadb", False) else "utf8mb4_0900_bin"
 
 
+def _without_nul(value: Any, dialect: Dialect) -> Any:
+    if dialect.name == "postgresql" and isinstance(value, str) and "\x00" in value:
+        return value.replace("\x00", "")
+    return value
+
+
 class ExactString(TypeDecorator[str]):
     """VARCHAR(length), compared byte for byte on every dialect."""
 
     impl = String
     cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        return _without_nul(value, dialect)
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name in _MYSQL:
@@ -66,6 +78,9 @@ class ExactText(TypeDecorator[str]):
 
     impl = Text
     cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        return _without_nul(value, dialect)
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name in _MYSQL:

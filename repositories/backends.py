@@ -8,6 +8,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from repositories.approvals import ApprovalRepository
+from repositories.auth_tokens import AuthTokenRepository
 from repositories.authz import AuthzRepository
 from repositories.components import ComponentConfigRepository, ComponentLinkRepository, ComponentRepository
 from repositories.core.asyncdb import AsyncSqlDb, async_twin
@@ -20,10 +21,12 @@ from repositories.learnings import LearningRepository
 from repositories.mcp_oauth import McpOAuthRepository
 from repositories.memories import MemoryRepository
 from repositories.metrics import MetricsRepository
+from repositories.offloads import CompactionRepository, ToolResultRepository
 from repositories.schedules import ScheduleRepository
 from repositories.service_accounts import ServiceAccountRepository
 from repositories.sessions import SessionRepository
 from repositories.tracing import TracingRepository
+from repositories.transcripts import TranscriptRepository
 from repositories.versions import VersionRepository
 
 
@@ -40,6 +43,10 @@ class _Methods(
     ComponentRepository,
     ComponentConfigRepository,
     ComponentLinkRepository,
+    ToolResultRepository,
+    CompactionRepository,
+    TranscriptRepository,
+    AuthTokenRepository,
     JobRepository,
     ServiceAccountRepository,
     AuthzRepository,
@@ -66,7 +73,7 @@ class _FileDb:
         **tables: Any,
     ) -> None:
         if db_engine is None and db_url is None:
-            db_url = sqlite_url(db_file)
+            db_url = sqlite_url(db_file)  # its folder is created on first use, as agno's SqliteDb does
         super().__init__(db_engine=db_engine, db_url=db_url, id=id, auto_upgrade=auto_upgrade, **tables)  # type: ignore[call-arg]
         self.db_file = db_file
 
@@ -83,9 +90,12 @@ class _ServerDb:
         db_schema: str | None = None,
         *,
         id: str | None = None,
+        create_schema: bool = True,
         auto_upgrade: bool = True,
         **tables: Any,
     ) -> None:
+        # agno's create_schema=False: a missing db_schema is an error instead of being created.
+        self.create_schema = create_schema
         super().__init__(  # type: ignore[call-arg]
             db_engine=db_engine, db_url=db_url, db_schema=db_schema, id=id, auto_upgrade=auto_upgrade, **tables
         )
@@ -94,25 +104,57 @@ class _ServerDb:
 class SqliteDb(_FileDb, _Methods, SqlDb):
     """agno's ``SqliteDb``."""
 
+    agno_class = "agno.db.sqlite:SqliteDb"
+
 
 class PostgresDb(_ServerDb, _Methods, SqlDb):
     """agno's ``PostgresDb`` (psycopg 3)."""
+
+    agno_class = "agno.db.postgres:PostgresDb"
 
 
 class MySQLDb(_ServerDb, _Methods, SqlDb):
     """agno's ``MySQLDb`` for MySQL and MariaDB (PyMySQL); ``db_schema`` is the database."""
 
+    agno_class = "agno.db.mysql:MySQLDb"
+
 
 class AsyncSqliteDb(_FileDb, _AsyncMethods, AsyncSqlDb):  # type: ignore[misc, valid-type]
     """agno's ``AsyncSqliteDb`` (aiosqlite)."""
+
+    agno_class = "agno.db.sqlite:AsyncSqliteDb"
 
 
 class AsyncPostgresDb(_ServerDb, _AsyncMethods, AsyncSqlDb):  # type: ignore[misc, valid-type]
     """agno's ``AsyncPostgresDb`` (psycopg 3 in async mode)."""
 
+    agno_class = "agno.db.postgres:AsyncPostgresDb"
+
 
 class AsyncMySQLDb(_ServerDb, _AsyncMethods, AsyncSqlDb):  # type: ignore[misc, valid-type]
     """agno's ``AsyncMySQLDb`` (aiomysql) for MySQL and MariaDB; ``db_schema`` is the database."""
 
+    agno_class = "agno.db.mysql:AsyncMySQLDb"
+
 
 __all__ = ["AsyncMySQLDb", "AsyncPostgresDb", "AsyncSqliteDb", "MySQLDb", "PostgresDb", "SqliteDb"]
+
+
+def _admit_to_agnos_capability_gates() -> None:
+    """Make agno's ``isinstance`` gates admit our sync classes where the feature works with them.
+
+    agno turns tool-result offloading on only for ``isinstance(db, (its SqliteDb, its PostgresDb))``
+    (agno/offload/setup.py). Our classes implement what it needs (the ``*_tool_result*`` methods, a
+    sync ``db_engine``), so they are registered as virtual subclasses: no agno storage code is
+    inherited. All three go under agno's SqliteDb, whose only other gate is a table-override
+    cloner. agno's PostgresDb also gates the sandbox, the public surface and the page store,
+    which need tables we do not have, so registering there would trade a clear refusal for a
+    failure later. The async classes stay out: agno's result store and filesystem are sync.
+    """
+    from agno.db.sqlite import SqliteDb as AgnoSqliteDb
+
+    for ours in (SqliteDb, PostgresDb, MySQLDb):
+        AgnoSqliteDb.register(ours)
+
+
+_admit_to_agnos_capability_gates()

@@ -6,7 +6,8 @@ without an owner is not any user's). On top of it:
 - ``update_eval_run_user_id`` stamps a run that has no owner (or already has this one); it never
   takes a run away from another user (OwnershipError);
 - a list returns its real total even for a page past the end (agno answers 0 there);
-- invalid input (missing ``eval_input``, unknown eval type, text a column cannot hold) is a
+- a run without ``eval_input`` is stored with the JSON value null, as agno does;
+- invalid input (missing ``eval_data``, unknown eval type, text a column cannot hold) is a
   ValueError before anything is written; database errors propagate.
 """
 
@@ -56,8 +57,8 @@ def eval_run_row(eval_run: EvalRunRecord, *, now: int) -> dict[str, Any]:
     if data.get("eval_data") is None:
         raise ValueError("an eval run needs eval_data")
     if data.get("eval_input") is None:
-        # The column is NOT NULL in agno's schema too; say so before the database does.
-        raise ValueError(f"eval run {data['run_id']!r} has no eval_input; an eval run needs its input to be stored")
+        # agno stores a missing input as the JSON document null (its column is NOT NULL, like ours).
+        data["eval_input"] = sa.JSON.NULL
     data["eval_type"] = _eval_type_value(data["eval_type"])
     return {"created_at": now, "updated_at": now, **data}
 

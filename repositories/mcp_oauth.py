@@ -40,7 +40,7 @@ class McpOAuthRepository(Repository):
         table = ctx.tables.mcp_oauth_clients
         _check_count("max_clients", max_clients)
         row = checked(table, {"client_id": client_id, "client_metadata": client_metadata, "created_at": now,
-                              "consumed_at": None})
+                              "consumed_at": None}, exact=True)
         # Registrations that never completed consent are the flood vector: expire them, cap the rest.
         lock = ctx.dialect.transaction_lock(f"{table.name}:cap")
         if lock is not None:
@@ -71,7 +71,7 @@ class McpOAuthRepository(Repository):
         table = ctx.tables.mcp_oauth_transactions
         if not isinstance(max_pending, int) or isinstance(max_pending, bool) or max_pending < 1:
             raise ValueError(f"max_pending must be an integer >= 1, got {max_pending!r}")
-        row = checked(table, {"txn_id": txn_id, "client_id": client_id, "params": params, "expires_at": expires_at})
+        row = checked(table, {"txn_id": txn_id, "client_id": client_id, "params": params, "expires_at": expires_at}, exact=True)
         yield sa.delete(table).where(table.c.expires_at < now)
         count = (yield sa.select(sa.func.count()).select_from(table)).scalar_one()
         overflow = count - (max_pending - 1)
@@ -102,7 +102,7 @@ class McpOAuthRepository(Repository):
     @operation(writes=True)
     def store_mcp_oauth_code(self, *, code_hash: str, payload: str, expires_at: int, now: int) -> Steps[None]:
         table = self._ctx.tables.mcp_oauth_codes
-        row = checked(table, {"code_hash": code_hash, "payload": payload, "expires_at": expires_at})
+        row = checked(table, {"code_hash": code_hash, "payload": payload, "expires_at": expires_at}, exact=True)
         yield sa.delete(table).where(table.c.expires_at < now)
         yield sa.insert(table).values(**row)
 
@@ -125,7 +125,7 @@ class McpOAuthRepository(Repository):
     ) -> Steps[None]:
         table = self._ctx.tables.mcp_oauth_refresh_tokens
         row = checked(table, {"token_hash": token_hash, "client_id": client_id, "scopes": scopes,
-                              "expires_at": expires_at, "family_id": family_id})
+                              "expires_at": expires_at, "family_id": family_id}, exact=True)
         yield sa.delete(table).where(table.c.expires_at < now)
         yield sa.insert(table).values(**row)
 
@@ -158,6 +158,6 @@ class McpOAuthRepository(Repository):
     def insert_mcp_oauth_key(self, *, kid: str, secret: str, created_at: int) -> Steps[bool]:
         ctx = self._ctx
         table = ctx.tables.mcp_oauth_keys
-        row = checked(table, {"kid": kid, "secret": secret, "created_at": created_at})
+        row = checked(table, {"kid": kid, "secret": secret, "created_at": created_at}, exact=True)
         # Another replica may have won the cold-start race with the same kid: that is False, not an error.
         return bool((yield ctx.dialect.insert_ignore(table, row, key=["kid"])).rowcount)

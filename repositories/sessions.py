@@ -36,12 +36,13 @@ from agno_models.analytics import (
     run_analytics,
 )
 from repositories.core.context import Ctx, json_text
-from repositories.core.operation import Bound, Steps, operation
+from repositories.core.operation import Bound, Program, Steps, operation, procedure, unit
 from repositories.core.owned import owned_upsert
 from repositories.core.query import as_dict, count_of, ordered, page_params, page_shape, paged, with_page
 from repositories.core.repository import Repository
 from repositories.core.run_cache import RunCache
 from repositories.core.values import MissingRowError, OwnershipError, checked
+from repositories.offloads import forget_sessions, remove_payloads
 
 Session = AgentSession | TeamSession | WorkflowSession
 
@@ -237,6 +238,34 @@ def _delete_runs(ctx: Ctx, run_ids: list[str]) -> Steps[int]:
     return int((yield sa.delete(runs).where(runs.c.run_id.in_(run_ids))).rowcount)
 
 
+@unit(writes=True)
+def _delete_session(ctx: Ctx, session_id: str, user_id: str | None) -> Steps[tuple[bool, list[tuple[str, str]]]]:
+    table, runs = ctx.tables.sessions, ctx.tables.runs
+    stmt = sa.delete(table).where(table.c.session_id == session_id)
+    if user_id is not None:
+        stmt = stmt.where(table.c.user_id == user_id)
+    if not (yield stmt).rowcount:
+        return False, []
+    # The foreign key cascades; this also covers engines opened without SQLite's FK pragma.
+    yield sa.delete(runs).where(runs.c.session_id == session_id)
+    return True, (yield from forget_sessions(ctx, [session_id]))
+
+
+@unit(writes=True)
+def _delete_sessions(ctx: Ctx, ids: list[str], user_id: str | None) -> Steps[list[tuple[str, str]]]:
+    table, runs = ctx.tables.sessions, ctx.tables.runs
+    if not ids:
+        return []
+    if user_id is not None:
+        owned = (yield sa.select(table.c.session_id).where(table.c.session_id.in_(ids), table.c.user_id == user_id))
+        ids = [r[0] for r in owned.fetchall()]
+        if not ids:
+            return []
+    yield sa.delete(table).where(table.c.session_id.in_(ids))
+    yield sa.delete(runs).where(runs.c.session_id.in_(ids))
+    return (yield from forget_sessions(ctx, ids))
+
+
 class SessionRepository(Repository):
     """agno's session and run methods, each one operation."""
 
@@ -413,33 +442,16 @@ class SessionRepository(Repository):
         inserted = (yield ctx.dialect.insert_ignore(ctx.tables.sessions, row, key=["session_id"])).rowcount
         return inserted == 1
 
-    @operation(writes=True)
-    def delete_session(self, session_id: str, user_id: str | None = None) -> Steps[bool]:
-        ctx = self._ctx
-        table, runs = ctx.tables.sessions, ctx.tables.runs
-        stmt = sa.delete(table).where(table.c.session_id == session_id)
-        if user_id is not None:
-            stmt = stmt.where(table.c.user_id == user_id)
-        deleted = (yield stmt).rowcount
-        if deleted:
-            # The foreign key cascades; this also covers engines opened without SQLite's FK pragma.
-            yield sa.delete(runs).where(runs.c.session_id == session_id)
-        return bool(deleted)
+    @procedure
+    def delete_session(self, session_id: str, user_id: str | None = None) -> Program[bool]:
+        deleted, payloads = yield _delete_session(self._ctx, session_id, user_id)
+        yield remove_payloads(self, payloads)  # after the commit, as agno does
+        return deleted
 
-    @operation(writes=True)
-    def delete_sessions(self, session_ids: list[str], user_id: str | None = None) -> Steps[None]:
-        ctx = self._ctx
-        table, runs = ctx.tables.sessions, ctx.tables.runs
-        ids = list(session_ids)
-        if not ids:
-            return
-        if user_id is not None:
-            owned = (yield sa.select(table.c.session_id).where(table.c.session_id.in_(ids), table.c.user_id == user_id))
-            ids = [r[0] for r in owned.fetchall()]
-            if not ids:
-                return
-        yield sa.delete(table).where(table.c.session_id.in_(ids))
-        yield sa.delete(runs).where(runs.c.session_id.in_(ids))
+    @procedure
+    def delete_sessions(self, session_ids: list[str], user_id: str | None = None) -> Program[None]:
+        payloads = yield _delete_sessions(self._ctx, list(session_ids), user_id)
+        yield remove_payloads(self, payloads)
 
     @operation(writes=True)
     def reassign_session_owner(self, session_id: str, *, previous_user_id: str, user_id: str | None) -> Steps[bool]:

@@ -11,7 +11,7 @@ The column types are written out here (``_types``), not imported from ``agno_mod
 this revision must create the same DDL forever, whatever the models become.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-12-04 01:30:00.000000
 """
 
@@ -32,7 +32,7 @@ import _repeatable
 op = _repeatable.RepeatableOp(owned_op)  # tables and indexes a half-applied run left are skipped
 
 revision: str = '0006'
-down_revision: str | None = '0004'
+down_revision: str | None = '0005'  # chained after 0005 (runtime records)
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

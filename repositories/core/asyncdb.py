@@ -18,8 +18,8 @@ from agno.db.base import AsyncBaseDb
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agno_models.engine import create_async_engine, create_engine, sync_url
-from repositories.core.db import StorageConfig, check_table_arguments, default_id
-from repositories.core.operation import Operation, is_operation, procedure_of, run_async, run_procedure
+from repositories.core.db import StorageConfig, base_init, check_table_arguments, default_id
+from repositories.core.operation import Operation, is_operation, is_sync_only, procedure_of, run_async, run_procedure
 from repositories.core.storage import AsyncConnect
 
 T = TypeVar("T")
@@ -37,6 +37,8 @@ def async_twin(sync_methods: type, name: str, *, rename: Callable[[str], str] = 
         if attr.startswith("_"):
             continue
         if inspect.isfunction(fn):
+            if is_sync_only(fn):
+                continue  # no twin: agno calls it without await (compaction records)
             namespace[rename(attr)] = _coroutine(fn, rename(attr))
         else:
             namespace[attr] = fn  # a public class attribute (e.g. ``serializes_sessions``) is shared
@@ -79,13 +81,10 @@ class AsyncSqlDb(StorageConfig, AsyncBaseDb):
         knowledge_embeddings_table: str | None = None,
         **tables: str | None,
     ) -> None:
-        check_table_arguments(type(self).__name__, tables)
+        check_table_arguments(type(self).__name__, tables, self.agno_class)
         self.db_engine: AsyncEngine = self._adopt_engine(db_engine, db_url, create_async_engine)
         # agno's async base class knows fewer table arguments; table_names_of reads the rest here.
-        known = set(inspect.signature(AsyncBaseDb.__init__).parameters)
-        AsyncBaseDb.__init__(
-            self, id=id or default_id(self.db_engine.url, db_schema), **{k: v for k, v in tables.items() if k in known}
-        )
+        base_init(self, AsyncBaseDb.__init__, id or default_id(self.db_engine.url, db_schema), tables)
         self._table_arguments = tables
         self._configure(dialect_name=self.db_engine.dialect.name, db_schema=db_schema, auto_upgrade=auto_upgrade,
                         knowledge_embeddings_table=knowledge_embeddings_table)
@@ -120,7 +119,7 @@ class AsyncSqlDb(StorageConfig, AsyncBaseDb):
             await self._ensure_schema()
         elif not self._schema_ready and not await self.table_exists(table.name):
             return None
-        return table
+        return self._qualified(table)
 
     async def _create_all_tables(self) -> None:
         await self._ensure_schema()

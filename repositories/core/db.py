@@ -7,6 +7,7 @@ agno methods through a small mixin, so a method reads the same for all three dat
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, ClassVar, TypeVar
 
 import sqlalchemy as sa
@@ -53,6 +54,9 @@ class StorageConfig:
     """What the sync and async classes share: dialect, schema, table names, statement context."""
 
     default_db_schema: ClassVar[str | None] = None
+    # agno's class of the same name ("module:Name"): its constructor keywords are accepted here too.
+    agno_class: ClassVar[str | None] = None
+    create_schema: bool = True
     dialect: str
     db_schema: str | None
     table_names: TableNames
@@ -74,7 +78,7 @@ class StorageConfig:
         self.table_names = storage.names
         self.tables = storage.tables
         self._ctx = storage.ctx
-        self._schema = SchemaGate(storage)
+        self._schema = SchemaGate(storage, create_schema=self.create_schema)
         self._metrics_refreshed_at = 0.0  # get_metrics recalculates at most once a minute
         self._run_cache = RunCache()  # deserialized runs of recently read sessions
 
@@ -97,6 +101,19 @@ class StorageConfig:
         self.db_engine = db_engine
         return db_engine
 
+    def _qualified(self, table: sa.Table) -> sa.Table:
+        """``table`` as it is in the database: its real name and ``db_schema``, so a query a user
+        builds from ``_get_table`` runs against the right schema on any connection."""
+        if self.db_schema is None:
+            return table
+        copies = self.__dict__.get("_qualified_tables")
+        if copies is None:
+            # All tables in one metadata, so foreign keys between them resolve in the copy too.
+            metadata = sa.MetaData()
+            copies = {t.name: t.to_metadata(metadata, schema=self.db_schema) for t in self.tables.all()}
+            self.__dict__["_qualified_tables"] = copies
+        return copies[table.name]
+
     def _translate(self) -> dict[str, Any]:
         """Execution options that qualify the (schema-less) tables with ``db_schema``."""
         return self._storage.translate()
@@ -110,10 +127,34 @@ class StorageConfig:
         }
 
 
-def check_table_arguments(owner: str, tables: dict[str, Any]) -> None:
-    unknown = sorted(set(tables) - table_arguments())
+def agno_table_arguments(agno_class: str | None) -> set[str]:
+    """The table keywords of agno's class ``"module:Name"`` (``job_table=``, ``sandbox_table=``, ...)."""
+    if agno_class is None:
+        return set()
+    import importlib
+
+    module, _, name = agno_class.partition(":")
+    parameters = inspect.signature(getattr(importlib.import_module(module), name).__init__).parameters
+    return {p for p in parameters if p.endswith("_table")}
+
+
+def check_table_arguments(owner: str, tables: dict[str, Any], agno_class: str | None = None) -> None:
+    unknown = sorted(set(tables) - table_arguments() - agno_table_arguments(agno_class))
     if unknown:
         raise TypeError(f"{owner} got unexpected argument(s) {unknown}")
+
+
+def base_init(db: Any, base_init: Any, id: str, tables: dict[str, Any]) -> None:
+    """Run agno's base ``__init__`` with the table keywords it knows; keep the others as agno does.
+
+    A keyword agno's class takes for a table we do not store (yet), e.g. ``sandbox_table=``, is
+    kept under agno's attribute name (``sandbox_table_name``) so agno code reading it finds it.
+    """
+    known = set(inspect.signature(base_init).parameters)
+    base_init(db, id=id, **{k: v for k, v in tables.items() if k in known})
+    for keyword, value in tables.items():
+        if keyword not in known and value is not None:
+            setattr(db, f"{keyword}_name", value)
 
 
 class SqlDb(StorageConfig, BaseDb):
@@ -130,9 +171,9 @@ class SqlDb(StorageConfig, BaseDb):
         knowledge_embeddings_table: str | None = None,
         **tables: str | None,
     ) -> None:
-        check_table_arguments(type(self).__name__, tables)
+        check_table_arguments(type(self).__name__, tables, self.agno_class)
         self.db_engine: Engine = self._adopt_engine(db_engine, db_url, create_engine)
-        BaseDb.__init__(self, id=id or default_id(self.db_engine.url, db_schema), **tables)  # type: ignore[arg-type]
+        base_init(self, BaseDb.__init__, id or default_id(self.db_engine.url, db_schema), tables)
         self._configure(dialect_name=self.db_engine.dialect.name, db_schema=db_schema, auto_upgrade=auto_upgrade,
                         knowledge_embeddings_table=knowledge_embeddings_table)
         # What agno's own tooling reaches for (e.g. the Session factory in AgentOS helpers).
@@ -171,7 +212,7 @@ class SqlDb(StorageConfig, BaseDb):
             self._ensure_schema()
         elif not self._schema_ready and not self.table_exists(table.name):
             return None
-        return table
+        return self._qualified(table)
 
     def _create_all_tables(self) -> None:
         self._ensure_schema()

@@ -66,13 +66,17 @@ class Operation(Generic[T]):
     name: str
 
 
-def operation(*, writes: bool) -> Callable[[Callable[Concatenate[Any, P], Steps[T]]], Callable[Concatenate[Any, P], T]]:
+def operation(
+    *, writes: bool, sync_only: bool = False
+) -> Callable[[Callable[Concatenate[Any, P], Steps[T]]], Callable[Concatenate[Any, P], T]]:
     """Make a generator method an agno method: one definition, run by the db's executor.
 
     The decorated generator takes agno's arguments and yields statements; the method it becomes
     hands a fresh generator per attempt to ``self._run``. Sync classes execute it there; the
     async classes derive an ``async def`` twin from the same definition (``async_twin``), so each
-    agno method is written once. ``writes`` selects SQLite's write lock.
+    agno method is written once. ``writes`` selects SQLite's write lock. ``sync_only`` keeps a
+    method out of the async classes where agno's ``AsyncBaseDb`` has no such method and agno
+    calls it without ``await`` (compaction records): a coroutine there would be dropped unrun.
     """
 
     def decorate(fn: Callable[Concatenate[Any, P], Steps[T]]) -> Callable[Concatenate[Any, P], T]:
@@ -86,6 +90,7 @@ def operation(*, writes: bool) -> Callable[[Callable[Concatenate[Any, P], Steps[
             return self._run(build(self, *args, **kwargs))  # type: ignore[no-any-return]
 
         method.__agno_operation__ = build  # type: ignore[attr-defined]
+        method.__agno_sync_only__ = sync_only  # type: ignore[attr-defined]
         return method
 
     return decorate
@@ -157,6 +162,10 @@ async def run_procedure(program: Program[T], arun: Callable[[Operation[Any]], Aw
             step = program.send(await (arun(step) if isinstance(step, Operation) else step.asynchronous()))
     except StopIteration as done:
         return done.value  # type: ignore[no-any-return]
+
+
+def is_sync_only(fn: Any) -> bool:
+    return getattr(fn, "__agno_sync_only__", False) is True
 
 
 def is_transient(error: BaseException) -> bool:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -94,6 +95,16 @@ class AsyncConnect:
         await self.conn.close()
 
 
+def require_schema(engine: Engine, schema: str | None, *, create: bool) -> None:
+    """With ``create_schema=False`` (agno's keyword) a missing schema is an error, not created."""
+    if create or schema is None:
+        return
+    with engine.connect() as conn:
+        if not sa.inspect(conn).has_schema(schema):
+            raise ValueError(f"schema {schema!r} does not exist and create_schema=False; create it first, "
+                             "or pass create_schema=True")
+
+
 class SchemaGate:
     """Schema on first use: bring the database to the migration head once per owner.
 
@@ -101,8 +112,9 @@ class SchemaGate:
     owner's threads (and coroutines, which wait in a worker thread) from starting it twice.
     """
 
-    def __init__(self, storage: Storage) -> None:
+    def __init__(self, storage: Storage, *, create_schema: bool = True) -> None:
         self.storage = storage
+        self.create_schema = create_schema  # agno's keyword: False makes a missing schema an error
         self.ready = False
         self.migrated = False  # whether this owner ran the migrations
         self._lock = threading.Lock()
@@ -117,6 +129,7 @@ class SchemaGate:
             made = engine()
             try:
                 storage = self.storage
+                require_schema(made, storage.schema, create=self.create_schema)
                 self.migrated = ensure_schema(made, schema=storage.schema, names=storage.names,
                                               auto_upgrade=storage.auto_upgrade)
             finally:

@@ -27,6 +27,9 @@ class TableSet:
         except KeyError:
             raise AttributeError(f"no table kind {kind!r}") from None
 
+    def all(self) -> list[sa.Table]:
+        return list(self._tables.values())
+
     def by_type(self, table_type: str) -> sa.Table | None:
         """The table for one of agno's ``table_type`` strings (which are our kinds), or None."""
         return self._tables.get(table_type)

@@ -1,6 +1,6 @@
 """Checks that make every dialect refuse the same bad values, before anything is written.
 
-Without them PostgreSQL and MySQL reject an over-long string or a NUL with a driver error, MySQL's
+Without them PostgreSQL and MySQL reject an over-long string with a driver error, MySQL's
 INSERT IGNORE would truncate, and SQLite would store it: one call, three behaviours.
 """
 
@@ -25,14 +25,19 @@ class MissingRowError(LookupError, ValueError):
     """
 
 
-def checked(table: sa.Table, values: V) -> V:
-    """``values`` unchanged, or a ValueError naming the first column that cannot hold its value."""
+def checked(table: sa.Table, values: V, *, exact: bool = False) -> V:
+    """``values`` unchanged, or a ValueError naming the first column that cannot hold its value.
+
+    ``exact``: values that must come back as given (hashes, secrets) refuse U+0000, which
+    PostgreSQL's text types would otherwise drop.
+    """
     for name, value in values.items():
         if name not in table.c:
             continue
         column_type = table.c[name].type
         if isinstance(value, str):
-            if "\x00" in value:
+            # U+0000 is not refused: PostgreSQL's text types drop it (agno_models.types), as agno does.
+            if exact and "\x00" in value:
                 raise ValueError(f"{name} contains the character U+0000 (NUL), which PostgreSQL cannot store")
             length = getattr(column_type, "length", None)
             if length is not None and len(value) > length:

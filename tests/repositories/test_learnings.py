@@ -29,8 +29,8 @@ def add(db: Any, id: str, content: dict[str, Any] | None = None, *, learning_typ
 
 def set_times(db: Any, id: str, *, created_at: int, updated_at: int | None) -> None:
     """Give a row fixed timestamps (writes happen within one second otherwise)."""
-    table = db._get_table("learnings") if isinstance(db, AgnoSqliteDb) else db.tables.learnings
-    engine = db.db_engine if isinstance(db, AgnoSqliteDb) else db._engine_for_queries()
+    table = db._get_table("learnings") if type(db) is AgnoSqliteDb else db.tables.learnings
+    engine = db.db_engine if type(db) is AgnoSqliteDb else db._engine_for_queries()
     with engine.begin() as conn:
         conn.execute(sa.update(table).where(table.c.learning_id == id).values(created_at=created_at,
                                                                               updated_at=updated_at))

@@ -377,6 +377,4 @@ def test_values_a_column_cannot_hold_are_refused_before_writing(db: SqlDb) -> No
     db.upsert_session(agent_session("s1"))
     with pytest.raises(ValueError, match="run_id is 200 characters long"):
         db.upsert_run(run("r" * 200, "s1"), session_id="s1", user_id="u1")
-    with pytest.raises(ValueError, match="U\\+0000"):
-        db.upsert_session(agent_session("nul\x00id"))
     assert db.get_sessions(deserialize=False)[1] == 1

@@ -19,6 +19,11 @@ Rows = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
 Updates = Mapping[str, Callable[[Incoming], Any]] | Iterable[str]
 
 
+def agno_fs_table(schema: str | None) -> sa.TableClause:
+    """agno's ``agno_fs`` table (agno.fs.db), only the columns a payload delete needs."""
+    return sa.table("agno_fs", sa.column("namespace"), sa.column("path"), schema=schema)
+
+
 def _values(rows: Rows) -> list[Mapping[str, Any]] | None:
     return None if rows is None else [rows] if isinstance(rows, Mapping) else list(rows)
 
@@ -98,6 +103,11 @@ class Dialect:
         Only where concurrent writers are otherwise free to interleave: SQLite's write lock
         serializes whole transactions, and on MySQL a locking read of a range holds its gap.
         """
+        return None
+
+    def payload_table(self) -> tuple[sa.TableClause, Select[Any]] | None:
+        """Where agno's default ``DbFileSystem`` keeps tool-result payloads in this database, and a
+        query that returns a row when that table exists; None where agno's filesystem cannot run."""
         return None
 
     def locked(self, stmt: Select[Any], *, skip_locked: bool = False) -> Select[Any]:

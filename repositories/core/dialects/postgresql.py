@@ -10,11 +10,11 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql import ColumnElement, Executable, FromClause
+from sqlalchemy.sql import ColumnElement, Executable, FromClause, Select
 from sqlalchemy.sql.dml import Insert
 
 from agno_models.engine import json_dumps_postgres
-from repositories.core.dialects.base import Dialect, Incoming, Rows, Updates, _assignments, _values
+from repositories.core.dialects.base import Dialect, Incoming, Rows, Updates, _assignments, _values, agno_fs_table
 
 
 class PostgreSQLDialect(Dialect):
@@ -39,7 +39,12 @@ class PostgreSQLDialect(Dialect):
                   "array": ("array",)}
 
     def json_dumps(self, value: Any) -> str:
-        return json_dumps_postgres(value)  # refuses U+0000, which PostgreSQL cannot store
+        return json_dumps_postgres(value)  # drops U+0000, which PostgreSQL cannot store (as agno does)
+
+    def payload_table(self) -> tuple[sa.TableClause, Select[Any]] | None:
+        # agno's DbFileSystem keeps its table in schema "fs", shared by every schema of the database.
+        found = sa.select(1).where(sa.func.to_regclass("fs.agno_fs").is_not(None))
+        return agno_fs_table("fs"), found
 
     def upsert(
         self,

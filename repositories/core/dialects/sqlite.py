@@ -10,10 +10,10 @@ from typing import Any, ClassVar
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql import ColumnElement, FromClause
+from sqlalchemy.sql import ColumnElement, FromClause, Select
 from sqlalchemy.sql.dml import Insert
 
-from repositories.core.dialects.base import Dialect, Incoming, Rows, Updates, _values, json_path
+from repositories.core.dialects.base import Dialect, Incoming, Rows, Updates, _values, agno_fs_table, json_path
 from repositories.core.dialects.postgresql import _on_conflict
 
 _process_locks: dict[str, threading.Lock] = {}
@@ -75,6 +75,12 @@ class SQLiteDialect(Dialect):
         only_if: Callable[[Incoming], ColumnElement[bool]] | None = None,
     ) -> Insert:
         return _on_conflict(sqlite.insert(table), rows, key=key, update=update, only_if=only_if)
+
+    def payload_table(self) -> tuple[sa.TableClause, Select[Any]] | None:
+        master = sa.table("sqlite_master", sa.column("type"), sa.column("name"))
+        return agno_fs_table(None), sa.select(1).select_from(master).where(
+            master.c.type == "table", master.c.name == "agno_fs"
+        )
 
     def insert_ignore(self, table: sa.Table, rows: Rows, *, key: Sequence[str] | None) -> Insert:
         stmt = sqlite.insert(table).values(_values(rows)).on_conflict_do_nothing(

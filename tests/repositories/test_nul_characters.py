@@ -1,0 +1,62 @@
+"""U+0000 in text and JSON is stored on every write path, never refused: PostgreSQL (which cannot
+hold it) drops it, as agno's PostgresDb does; SQLite and MySQL keep it, as agno's classes do.
+A refused write would be a lost run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agno.agent import Agent
+from agno.db.base import SessionType
+from agno.db.schemas.evals import EvalRunRecord, EvalType
+from agno.db.schemas.knowledge import KnowledgeRow
+from agno.db.schemas.memory import UserMemory
+
+from examples.offline_model import OfflineModel
+
+NUL = "\x00"
+
+
+def expect(text: str, backend: str) -> str:
+    return text.replace(NUL, "") if backend == "postgresql" else text
+
+
+def test_a_run_with_nul_in_its_input_is_stored(db: Any, backend: str) -> None:
+    agent = Agent(model=OfflineModel(), db=db, session_state={"note": f"a{NUL}b"})
+    agent.run(f"binary{NUL}junk", session_id="s1", user_id="u1", session_state={"note": f"a{NUL}b"})
+    session = db.get_session("s1", user_id="u1")
+    assert session is not None and len(session.runs) == 1
+    assert session.runs[0].input.input_content == expect(f"binary{NUL}junk", backend)
+    assert session.session_data["session_state"]["note"] == expect(f"a{NUL}b", backend)
+    db.rename_session("s1", session_type=SessionType.AGENT, session_name=f"name{NUL}1")
+    assert db.get_session("s1", user_id="u1").session_data["session_name"] == expect(f"name{NUL}1", backend)
+
+
+def test_memories_knowledge_and_evals_with_nul_are_stored(db: Any, backend: str) -> None:
+    db.upsert_user_memory(UserMemory(memory_id="m1", user_id="u1", memory=f"likes{NUL}tea", topics=[f"t{NUL}"]))
+    memory = db.get_user_memory("m1", user_id="u1")
+    assert memory is not None and memory.memory == expect(f"likes{NUL}tea", backend)
+    assert memory.topics == [expect(f"t{NUL}", backend)]
+
+    db.upsert_knowledge_content(KnowledgeRow(id="k1", name=f"doc{NUL}", description=f"d{NUL}x",
+                                             metadata={"k": f"v{NUL}"}, created_at=1))
+    content = db.get_knowledge_content("k1")
+    assert content is not None
+    assert (content.name, content.description) == (expect(f"doc{NUL}", backend), expect(f"d{NUL}x", backend))
+    assert content.metadata == {"k": expect(f"v{NUL}", backend)}
+
+    db.create_eval_run(EvalRunRecord(run_id="e1", eval_type=EvalType.ACCURACY, eval_data={"out": f"o{NUL}"},
+                                     eval_input={"in": f"i{NUL}"}, name=f"eval{NUL}"))
+    run = db.get_eval_run("e1")
+    assert run is not None and run.name == expect(f"eval{NUL}", backend)
+    assert (run.eval_data, run.eval_input) == ({"out": expect(f"o{NUL}", backend)}, {"in": expect(f"i{NUL}", backend)})
+
+
+def test_lookups_find_what_was_stored_under_a_nul_id(db: Any, backend: str) -> None:
+    db.upsert_tool_result({
+        "result_id": f"r{NUL}1", "namespace": "ns", "path": "p", "session_id": "s1", "run_id": "r", "tool_call_id": "c",
+        "tool_name": "t", "args_hash": "h", "content_type": "text", "size_bytes": 1, "line_count": 1,
+        "preview": f"pre{NUL}view", "user_id": None, "created_at": 1, "expires_at": None,
+    })
+    row = db.get_tool_result(f"r{NUL}1")  # the key is bound through the same type: found on every backend
+    assert row is not None and row["preview"] == expect(f"pre{NUL}view", backend)
