@@ -20,6 +20,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Result
 from sqlalchemy.sql import Executable
 
+from repositories.core.arguments import check_call
+
 T = TypeVar("T")
 P = ParamSpec("P")
 
@@ -66,6 +68,7 @@ def operation(*, writes: bool) -> Callable[[Callable[Concatenate[Any, P], Steps[
 
         @functools.wraps(fn)
         def method(self: Any, *args: P.args, **kwargs: P.kwargs) -> T:
+            check_call(fn, (self, *args), kwargs)  # before any statement, sync and async alike
             return self._run(Operation(start=lambda: fn(self, *args, **kwargs), writes=writes, name=name))  # type: ignore[no-any-return]
 
         method.__agno_operation__ = True  # type: ignore[attr-defined]
