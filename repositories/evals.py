@@ -86,13 +86,13 @@ class EvalRepository(Repository):
         yield sa.insert(table).values(dict(row))
         return eval_run
 
-    @operation(writes=True)
+    @operation(writes=True, absent=None)
     def delete_eval_run(self, eval_run_id: str) -> Steps[None]:
         ctx = self._ctx
         table = ctx.tables.evals
         yield sa.delete(table).where(table.c.run_id == eval_run_id)
 
-    @operation(writes=True)
+    @operation(writes=True, absent=None)
     def delete_eval_runs(self, eval_run_ids: list[str], user_id: str | None = None) -> Steps[None]:
         ctx = self._ctx
         table = ctx.tables.evals
@@ -104,7 +104,7 @@ class EvalRepository(Repository):
             stmt = stmt.where(table.c.user_id == user_id)
         yield stmt
 
-    @operation(writes=False)
+    @operation(writes=False, absent=None)
     def get_eval_run(
         self, eval_run_id: str, deserialize: bool | None = True, user_id: str | None = None
     ) -> Steps[EvalRunRecord | dict[str, Any] | None]:
@@ -112,7 +112,7 @@ class EvalRepository(Repository):
         row = (yield _one(ctx, eval_run_id, user_id)).first()
         return None if row is None else _finish(as_dict(row), deserialize)
 
-    @operation(writes=False)
+    @operation(writes=False, absent=lambda a: [] if a['deserialize'] else ([], 0))
     def get_eval_runs(
         self,
         limit: int | None = None,

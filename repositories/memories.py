@@ -20,12 +20,12 @@ import sqlalchemy as sa
 from agno.db.schemas.memory import UserMemory
 from agno.utils.string import sanitize_postgres_string
 
-from agno_models.types import ID_LENGTH
 from repositories.core.context import Ctx
 from repositories.core.operation import Bound, Steps, operation
 from repositories.core.owned import owned_upsert
 from repositories.core.query import as_dict, count_of, ordered, page_params, page_shape, paged, with_page
 from repositories.core.repository import Repository
+from repositories.core.values import checked, refuse_ownership
 
 # --- rows -------------------------------------------------------------------------------------
 
@@ -35,8 +35,6 @@ def _check_id(name: str, value: Any, *, required: bool = False) -> None:
         return
     if not isinstance(value, str) or not value:
         raise ValueError(f"memory {name} must be a non-empty string, got {value!r}")
-    if len(value) > ID_LENGTH:
-        raise ValueError(f"memory {name} is {len(value)} characters; at most {ID_LENGTH} can be stored")
 
 
 def _check_topics(topics: Any, *, what: str = "memory topics") -> None:
@@ -49,7 +47,7 @@ def _check_topics(topics: Any, *, what: str = "memory topics") -> None:
         raise ValueError(f"{what} must be strings; got {bad!r}")
 
 
-def memory_row(memory: UserMemory) -> dict[str, Any]:
+def memory_row(memory: UserMemory, table: sa.Table) -> dict[str, Any]:
     """The table row for an agno ``UserMemory``; assigns a ``memory_id`` as agno does when missing."""
     if not isinstance(memory, UserMemory):
         raise ValueError(f"expected an agno UserMemory, got {type(memory).__name__}")
@@ -63,7 +61,7 @@ def memory_row(memory: UserMemory) -> dict[str, Any]:
         _check_id(name, getattr(memory, name))
     _check_topics(memory.topics)
     created_at = memory.created_at if memory.created_at is not None else int(time.time())
-    return {
+    return checked(table, {
         "memory_id": memory.memory_id,
         "memory": memory.memory,
         # agno strips NUL from these on PostgreSQL (its text cannot hold it); doing it on every
@@ -76,7 +74,7 @@ def memory_row(memory: UserMemory) -> dict[str, Any]:
         "topics": list(memory.topics) if memory.topics is not None else None,
         "created_at": created_at,
         "updated_at": memory.updated_at,
-    }
+    })
 
 
 def _finish(record: dict[str, Any], deserialize: bool | None) -> UserMemory | dict[str, Any]:
@@ -128,15 +126,15 @@ class MemoryRepository(Repository):
         ctx = self._ctx
         yield sa.delete(ctx.tables.memories)
 
-    @operation(writes=True)
+    @operation(writes=True, absent=None)
     def delete_user_memory(self, memory_id: str, user_id: str | None = None) -> Steps[None]:
         return (yield from _delete_user_memories(self._ctx, memory_ids=[memory_id], user_id=user_id))
 
-    @operation(writes=True)
+    @operation(writes=True, absent=None)
     def delete_user_memories(self, memory_ids: list[str], user_id: str | None = None) -> Steps[None]:
         return (yield from _delete_user_memories(self._ctx, memory_ids=memory_ids, user_id=user_id))
 
-    @operation(writes=False)
+    @operation(writes=False, absent=list)
     def get_all_memory_topics(self, user_id: str | None = None) -> Steps[list[str]]:
         ctx = self._ctx
         table = ctx.tables.memories
@@ -151,7 +149,7 @@ class MemoryRepository(Repository):
         # agno returns list(set(...)), in no particular order; a sorted list is one such order.
         return sorted((yield stmt).scalars().all())
 
-    @operation(writes=False)
+    @operation(writes=False, absent=None)
     def get_user_memory(
         self, memory_id: str, deserialize: bool | None = True, user_id: str | None = None
     ) -> Steps[Any]:
@@ -163,7 +161,7 @@ class MemoryRepository(Repository):
         row = (yield stmt).first()
         return None if row is None else _finish(as_dict(row), deserialize)
 
-    @operation(writes=False)
+    @operation(writes=False, absent=lambda a: [] if a['deserialize'] else ([], 0))
     def get_user_memories(
         self,
         user_id: str | None = None,
@@ -215,7 +213,7 @@ class MemoryRepository(Repository):
         total = (yield Bound(counted, params)).scalar_one()
         return records, total
 
-    @operation(writes=False)
+    @operation(writes=False, absent=lambda a: ([], 0))
     def get_user_memory_stats(
         self, limit: int | None = None, page: int | None = None, user_id: str | None = None
     ) -> Steps[tuple[list[dict[str, Any]], int]]:
@@ -252,7 +250,7 @@ class MemoryRepository(Repository):
         ctx = self._ctx
         now = int(time.time())
         # A new memory's updated_at is its own, else its creation time (agno's PostgresDb).
-        row = memory_row(memory)
+        row = memory_row(memory, ctx.tables.memories)
         if row["updated_at"] is None:
             row["updated_at"] = row["created_at"]
         stored = yield from _upsert_rows(ctx, [row], touch=now)
@@ -270,7 +268,7 @@ class MemoryRepository(Repository):
             raise ValueError("upsert_memories takes a list of memories; use upsert_user_memory for one")
         now = int(time.time())
         # preserve_updated_at keeps the object's updated_at even when it is None (agno does the same).
-        rows = [memory_row(m) for m in memories]
+        rows = [memory_row(m, ctx.tables.memories) for m in memories]
         if not preserve_updated_at:
             for row in rows:
                 row["updated_at"] = now

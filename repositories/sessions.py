@@ -38,7 +38,7 @@ from agno_models.analytics import (
 from repositories.core.context import Ctx, json_text
 from repositories.core.operation import Bound, Steps, operation
 from repositories.core.owned import owned_upsert
-from repositories.core.query import as_dict, count_of, ordered, page_params, page_shape, paged, with_page
+from repositories.core.query import ROW_BOUND, as_dict, count_of, ordered, page_params, page_shape, paged, with_page
 from repositories.core.repository import Repository
 from repositories.core.run_cache import RunCache
 from repositories.core.values import MissingRowError, OwnershipError, checked
@@ -108,7 +108,7 @@ def _runs_of(ctx: Ctx, *, limited: bool) -> sa.Select[Any]:
             .where(runs.c.parent_run_id.is_(None))
             .where(sa.or_(runs.c.status.is_(None), runs.c.status.notin_(HISTORY_SKIP_STATUSES)))
             .order_by(runs.c.run_index.desc(), runs.c.created_at.desc(), runs.c.run_id.desc())
-            .limit(sa.bindparam("limit", type_=sa.Integer))
+            .limit(sa.bindparam("limit", type_=sa.BigInteger))
         )
 
     return ctx.shape(("runs.of_sessions", limited), build)
@@ -242,7 +242,7 @@ class SessionRepository(Repository):
 
     _run_cache: RunCache  # the db's (StorageConfig)
 
-    @operation(writes=False)
+    @operation(writes=False, absent=None)
     def get_session(
         self,
         session_id: str,
@@ -276,10 +276,10 @@ class SessionRepository(Repository):
             session = deserialize_session(session_type, {**record, "runs": None})
             session.runs = list(runs)  # type: ignore[union-attr]
             return session
-        yield from _attach_runs(ctx, [record], limit=runs_limit)
+        yield from _attach_runs(ctx, [record], limit=None if runs_limit is None else min(runs_limit, ROW_BOUND))
         return _finish(record, session_type, deserialize)
 
-    @operation(writes=False)
+    @operation(writes=False, absent=lambda a: [] if a['deserialize'] else ([], 0))
     def get_sessions(
         self,
         session_type: SessionType | None = None,
@@ -413,7 +413,7 @@ class SessionRepository(Repository):
         inserted = (yield ctx.dialect.insert_ignore(ctx.tables.sessions, row, key=["session_id"])).rowcount
         return inserted == 1
 
-    @operation(writes=True)
+    @operation(writes=True, absent=False)
     def delete_session(self, session_id: str, user_id: str | None = None) -> Steps[bool]:
         ctx = self._ctx
         table, runs = ctx.tables.sessions, ctx.tables.runs
@@ -426,7 +426,7 @@ class SessionRepository(Repository):
             yield sa.delete(runs).where(runs.c.session_id == session_id)
         return bool(deleted)
 
-    @operation(writes=True)
+    @operation(writes=True, absent=None)
     def delete_sessions(self, session_ids: list[str], user_id: str | None = None) -> Steps[None]:
         ctx = self._ctx
         table, runs = ctx.tables.sessions, ctx.tables.runs
@@ -541,7 +541,7 @@ class SessionRepository(Repository):
                 raise OwnershipError(f"cannot persist run metadata: session {session_id!r} is missing or not owned")
         return RunPersistOutcome.UPDATED
 
-    @operation(writes=False)
+    @operation(writes=False, absent=None)
     def get_run(self, run_id: str, deserialize: bool | None = True) -> Steps[Any]:
         ctx = self._ctx
         runs = ctx.tables.runs
@@ -551,7 +551,7 @@ class SessionRepository(Repository):
         record = as_dict(row)
         return deserialize_run(record["run_type"], record["run_data"]) if deserialize else record
 
-    @operation(writes=False)
+    @operation(writes=False, absent=lambda a: [] if a['deserialize'] else ([], 0))
     def get_runs(
         self,
         session_id: str | None = None,
@@ -590,12 +590,12 @@ class SessionRepository(Repository):
             return records, total
         return [deserialize_run(r["run_type"], r["run_data"]) for r in records]
 
-    @operation(writes=True)
+    @operation(writes=True, absent=False)
     def delete_run(self, run_id: str) -> Steps[bool]:
         ctx = self._ctx
         return bool((yield from _delete_runs(ctx, [run_id])))
 
-    @operation(writes=True)
+    @operation(writes=True, absent=None)
     def delete_runs(self, run_ids: list[str]) -> Steps[None]:
         ctx = self._ctx
         if run_ids:

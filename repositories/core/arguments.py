@@ -14,10 +14,9 @@ import functools
 import inspect
 import types
 import typing
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
-
-from agno_models.types import ID_LENGTH
 
 ID_LISTS = (list, tuple, set, frozenset)
 
@@ -91,50 +90,91 @@ def _resolve(fn: Callable[..., Any], annotation: Any) -> Any:
         return None
 
 
+@dataclass(frozen=True)
+class Plan:
+    signature: inspect.Signature
+    checks: tuple[tuple[str, Check, bool], ...]
+    texts: frozenset[str]  # str parameters: ids, names and filters compared with stored values
+    text_lists: frozenset[str]  # list-of-str parameters
+
+
+NOT_COMPARED = frozenset({"sort_by", "sort_order"})
+
+
 @functools.cache
-def _plan(fn: Callable[..., Any]) -> tuple[inspect.Signature, tuple[tuple[str, Check, bool], ...]]:
+def _plan(fn: Callable[..., Any]) -> Plan:
     signature = inspect.signature(fn)
-    checks = []
+    checks, texts, text_lists = [], set(), set()
     for name, parameter in signature.parameters.items():
         if name == "self" or parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
             continue
-        found = _checker(_resolve(fn, parameter.annotation))
-        if found is not None:
-            checks.append((name, *found))
-    return signature, tuple(checks)
+        annotation = _resolve(fn, parameter.annotation)
+        found = _checker(annotation)
+        if found is None:
+            continue
+        checks.append((name, *found))
+        if name in NOT_COMPARED:
+            continue
+        if found[0] is _check_str:
+            texts.add(name)
+        elif _text_list(annotation):
+            text_lists.add(name)
+    return Plan(signature, tuple(checks), frozenset(texts), frozenset(text_lists))
 
 
-def check_call(fn: Callable[..., Any], args: Sequence[Any], kwargs: Mapping[str, Any]) -> None:
+def _text_list(annotation: Any) -> bool:
+    members = [a for a in typing.get_args(annotation) if a is not type(None)] if typing.get_origin(annotation) in (
+        typing.Union, types.UnionType) else [annotation]
+    return any(typing.get_args(m)[:1] == (str,) for m in members)
+
+
+def check_call(fn: Callable[..., Any], args: Sequence[Any], kwargs: Mapping[str, Any]) -> inspect.BoundArguments:
     """Refuse arguments that do not match ``fn``'s annotations (str, int, lists, their Optionals).
 
     Other annotations (enums, agno objects, dicts) are checked where the value is used.
     """
-    signature, checks = _plan(fn)
+    plan = _plan(fn)
     try:
-        bound = signature.bind(*args, **kwargs)
+        bound = plan.signature.bind(*args, **kwargs)
     except TypeError as error:
         raise ArgumentError(f"{fn.__name__}: {error}") from None
     given = bound.arguments
-    for name, check, optional in checks:
+    for name, check, optional in plan.checks:
         if name not in given:
             continue
         value = given[name]
         if value is None:
-            if not optional and signature.parameters[name].default is not None:
+            if not optional and plan.signature.parameters[name].default is not None:
                 raise ArgumentError(f"{fn.__name__}: {name} must not be None")
             continue
         check(fn.__name__, name, value)
+    return bound
 
 
-def unstorable_id(value: Any, *, length: int = ID_LENGTH) -> bool:
-    """No stored row can have this id: it holds NUL or is longer than an id column."""
-    return isinstance(value, str) and ("\x00" in value or len(value) > length)
+def without_unmatchable(fn: Callable[..., Any], bound: inspect.BoundArguments) -> inspect.BoundArguments | None:
+    """``bound`` without the ids no stored row can have, or None when the call can match nothing.
+
+    Such an id (one holding NUL) would make PostgreSQL's driver raise instead of finding nothing;
+    no dialect stores it, so a read or delete naming it answers "not found", as agno does. Dropped
+    from a list it matches nothing either; a list left empty matches nothing at all.
+    """
+    plan = _plan(fn)
+    given = bound.arguments
+    for name in plan.texts:
+        if unmatchable(given.get(name)):
+            return None
+    for name in plan.text_lists:
+        values = given.get(name)
+        if values and any(unmatchable(v) for v in values):
+            kept = [v for v in values if not unmatchable(v)]
+            if not kept:
+                return None
+            given[name] = kept
+    return bound
 
 
-def any_unstorable(*values: Any) -> bool:
-    """Any of ``values`` (strings, lists of them, None) is an id no row can have (reads answer "not found")."""
-    for value in values:
-        items: Iterable[Any] = value if isinstance(value, ID_LISTS) else (value,)
-        if any(unstorable_id(v) for v in items):
-            return True
-    return False
+def unmatchable(value: Any) -> bool:
+    """No stored value can equal (or contain) this one: it holds NUL, which no dialect keeps."""
+    return isinstance(value, str) and "\x00" in value
+
+

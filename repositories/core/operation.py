@@ -11,6 +11,7 @@ operation reads them the same way). Each operation runs in one transaction; a tr
 from __future__ import annotations
 
 import functools
+import inspect
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
@@ -20,7 +21,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Result
 from sqlalchemy.sql import Executable
 
-from repositories.core.arguments import check_call
+from repositories.core.arguments import check_call, without_unmatchable
+from repositories.core.values import MAX_JSON_DEPTH, json_problem
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -54,13 +56,22 @@ class Operation(Generic[T]):
     name: str
 
 
-def operation(*, writes: bool) -> Callable[[Callable[Concatenate[Any, P], Steps[T]]], Callable[Concatenate[Any, P], T]]:
+NOTHING: Any = object()
+
+
+def operation(
+    *, writes: bool, absent: Any = NOTHING
+) -> Callable[[Callable[Concatenate[Any, P], Steps[T]]], Callable[Concatenate[Any, P], T]]:
     """Make a generator method an agno method: one definition, run by the db's executor.
 
     The decorated generator takes agno's arguments and yields statements; the method it becomes
     hands a fresh generator per attempt to ``self._run``. Sync classes execute it there; the
     async classes derive an ``async def`` twin from the same definition (``async_twin``), so each
     agno method is written once. ``writes`` selects SQLite's write lock.
+
+    Arguments are checked against the method's annotations first (``check_call``). A read or
+    delete declares ``absent``, its "not found" answer (or a function of the bound arguments
+    giving it): a call naming an id no row can have answers it without a statement.
     """
 
     def decorate(fn: Callable[Concatenate[Any, P], Steps[T]]) -> Callable[Concatenate[Any, P], T]:
@@ -68,13 +79,30 @@ def operation(*, writes: bool) -> Callable[[Callable[Concatenate[Any, P], Steps[
 
         @functools.wraps(fn)
         def method(self: Any, *args: P.args, **kwargs: P.kwargs) -> T:
-            check_call(fn, (self, *args), kwargs)  # before any statement, sync and async alike
+            bound = check_call(fn, (self, *args), kwargs)  # before any statement, sync and async alike
+            if absent is not NOTHING:
+                matchable = without_unmatchable(fn, bound)
+                if matchable is None:
+                    value = absent(_with_defaults(bound)) if callable(absent) else absent
+                    return self._run(Operation(start=lambda: _answer(value), writes=False, name=name))  # type: ignore[no-any-return]
+                args, kwargs = matchable.args[1:], matchable.kwargs  # type: ignore[assignment]
             return self._run(Operation(start=lambda: fn(self, *args, **kwargs), writes=writes, name=name))  # type: ignore[no-any-return]
 
         method.__agno_operation__ = True  # type: ignore[attr-defined]
         return method
 
     return decorate
+
+
+def _with_defaults(bound: inspect.BoundArguments) -> dict[str, Any]:
+    copy = bound.signature.bind(*bound.args, **bound.kwargs)
+    copy.apply_defaults()
+    return dict(copy.arguments)
+
+
+def _answer(value: T) -> Steps[T]:
+    return value
+    yield  # a generator that runs no statement
 
 
 def unit(*, writes: bool) -> Callable[[Callable[P, Steps[T]]], Callable[P, Operation[T]]]:
@@ -112,15 +140,50 @@ def backoff(attempt: int) -> float:
     return min(0.02 * 2**attempt, 0.5)
 
 
+# A value the driver could not bind (JSON that does not serialize, a naive datetime): wrapped in
+# a StatementError by SQLAlchemy on SQLite and MySQL, bare from psycopg on PostgreSQL.
+BIND_ERRORS = (sa.exc.StatementError, ValueError, TypeError, RecursionError)
+
+
+def bind_error(step: Step, error: BaseException) -> BaseException:
+    """One ValueError naming the table and column for a value no dialect could bind; others unchanged."""
+    if isinstance(error, sa.exc.DBAPIError):
+        return error
+    cause = error.orig if isinstance(error, sa.exc.StatementError) else error
+    if not isinstance(cause, ValueError | TypeError | RecursionError):
+        return error
+    statement = step.statement if type(step) is Bound else step
+    table = getattr(getattr(statement, "table", None), "name", None) or "a table"
+    if type(step) is Bound:
+        rows = step.parameters if isinstance(step.parameters, list) else [step.parameters]
+    else:
+        try:
+            rows = [statement.compile().params]  # type: ignore[union-attr]
+        except Exception:
+            rows = []
+    for row in rows:
+        for name, value in row.items():
+            problem = json_problem(value) if isinstance(value, dict | list) else None
+            if problem is not None:
+                return ValueError(f"{table}.{name}: the JSON value {problem}")
+    return ValueError(f"cannot store a value in {table}: {cause}")
+
+
+def too_deep(op: Operation[Any]) -> ValueError:
+    # agno's own copying of a deeply nested value recurses before any check of ours can run.
+    return ValueError(f"{op.name}: a value nests too deeply to store (JSON documents hold at most {MAX_JSON_DEPTH} levels)")
+
+
 def drive(steps: Steps[T], execute: Callable[..., Result[Any]]) -> T:
     """Run an operation's steps against ``execute`` (a ``Connection.execute``)."""
     try:
         step = next(steps)
         while True:
-            if type(step) is Bound:
-                step = steps.send(execute(step.statement, step.parameters))
-            else:
-                step = steps.send(execute(step))
+            try:
+                result = execute(step.statement, step.parameters) if type(step) is Bound else execute(step)
+            except BIND_ERRORS as error:
+                raise bind_error(step, error) from error
+            step = steps.send(result)
     except StopIteration as done:
         return done.value
 
@@ -151,6 +214,8 @@ def run_sync(connect: Callable[[bool], Any], op: Operation[T]) -> T:
                     result = drive(op.start(), conn.execute)
                     committing = True
                 return result
+        except RecursionError:
+            raise too_deep(op) from None
         except sa.exc.DBAPIError as error:
             wait = rerun_after(error, attempt, committing=committing)
             if wait is None:
@@ -176,14 +241,20 @@ async def run_async(connect: Callable[[bool], Any], op: Operation[T]) -> T:
                     try:
                         step = next(steps)
                         while True:
-                            if type(step) is Bound:
-                                step = steps.send(await conn.execute(step.statement, step.parameters))
-                            else:
-                                step = steps.send(await conn.execute(step))
+                            try:
+                                if type(step) is Bound:
+                                    result = await conn.execute(step.statement, step.parameters)
+                                else:
+                                    result = await conn.execute(step)
+                            except BIND_ERRORS as error:
+                                raise bind_error(step, error) from error
+                            step = steps.send(result)
                     except StopIteration as done:
                         result = done.value
                     committing = True
                 return result
+        except RecursionError:
+            raise too_deep(op) from None
         except sa.exc.DBAPIError as error:
             wait = rerun_after(error, attempt, committing=committing)
             if wait is None:
