@@ -22,7 +22,7 @@ from repositories.core.context import Ctx
 from repositories.core.operation import Steps, operation
 from repositories.core.query import as_dict, count_of, ordered, paged
 from repositories.core.repository import Repository
-from repositories.core.values import OwnershipError, checked
+from repositories.core.values import checked, refuse_ownership
 
 # Which column a component filter requires to be set.
 _COMPONENT_COLUMNS = {
@@ -185,4 +185,4 @@ class EvalRepository(Repository):
             return
         owner = (yield sa.select(table.c.user_id).where(table.c.run_id == eval_run_id)).first()
         if owner is not None:
-            raise OwnershipError(f"eval run {eval_run_id!r} belongs to another user")
+            raise refuse_ownership(f"eval run {eval_run_id!r} belongs to another user")

@@ -255,8 +255,8 @@ class MemoryRepository(Repository):
             row["updated_at"] = row["created_at"]
         stored = yield from _upsert_rows(ctx, [row], touch=now)
         record = stored.get(row["memory_id"])
-        if record is None:
-            return None  # the memory belongs to another user: left untouched
+        if record is None:  # the guard left another user's memory untouched: say so (and log it)
+            raise refuse_ownership(f"memory {row['memory_id']!r} belongs to another user; it was left unchanged")
         return _finish(record, deserialize)
 
     @operation(writes=True)
@@ -277,5 +277,7 @@ class MemoryRepository(Repository):
         if not rows:
             return []
         stored = yield from _upsert_rows(ctx, rows, touch=None)
-        # In the caller's order; memories of other users are left out.
-        return [_finish(stored[r["memory_id"]], deserialize) for r in rows if r["memory_id"] in stored]
+        foreign = [r["memory_id"] for r in rows if r["memory_id"] not in stored]
+        if foreign:  # raising rolls the whole batch back: all of it is stored, or none
+            raise refuse_ownership(f"memories {foreign!r} belong to another user; none of the batch was stored")
+        return [_finish(stored[r["memory_id"]], deserialize) for r in rows]

@@ -41,7 +41,7 @@ from repositories.core.owned import owned_upsert
 from repositories.core.query import ROW_BOUND, as_dict, count_of, ordered, page_params, page_shape, paged, with_page
 from repositories.core.repository import Repository
 from repositories.core.run_cache import RunCache
-from repositories.core.values import MissingRowError, OwnershipError, checked
+from repositories.core.values import MissingRowError, checked, refuse_ownership
 
 Session = AgentSession | TeamSession | WorkflowSession
 
@@ -184,7 +184,7 @@ def _place_run(ctx: Ctx, row: dict[str, Any]) -> Steps[str]:
     existing = next((r for r in found if r.run_id == row["run_id"]), None)
     if existing is not None:
         if existing.session_id != row["session_id"]:
-            raise OwnershipError(f"run {row['run_id']!r} belongs to session {existing.session_id!r}, not {row['session_id']!r}")
+            raise refuse_ownership(f"run {row['run_id']!r} belongs to session {existing.session_id!r}, not {row['session_id']!r}")
         row["run_index"] = existing.run_index if existing.run_index is not None else (yield from _next_index(ctx, row["session_id"]))
         return "update"
     if wanted is not None and not found:
@@ -199,7 +199,7 @@ def _check_run_owner(owner: dict[str, Any] | None, session_id: str, user_id: str
     if owner is None:
         raise MissingRowError(f"session {session_id!r} does not exist; save the session before its runs")
     if user_id is not None and owner["user_id"] is not None and owner["user_id"] != user_id:
-        raise OwnershipError(f"session {session_id!r} belongs to another user")
+        raise refuse_ownership(f"session {session_id!r} belongs to another user")
 
 
 def _run_row(ctx: Ctx, run: Any, *, session_id: str, user_id: str | None, run_index: int | None) -> dict[str, Any]:
@@ -375,8 +375,8 @@ class SessionRepository(Repository):
         row = checked(ctx.tables.sessions, session_row(session, updated_at=None))
         stored = yield from _upsert_rows(ctx, [row], touch=int(time.time()))
         record = stored.get(row["session_id"])
-        if record is None:
-            return None  # the row belongs to another user: left untouched
+        if record is None:  # the guard left another user's row untouched: say so (and log it)
+            raise refuse_ownership(f"session {row['session_id']!r} belongs to another user; it was left unchanged")
         if not deserialize:
             record["runs"] = [run if isinstance(run, dict) else run.to_dict() for run in session.runs or []]
             return record
@@ -397,11 +397,12 @@ class SessionRepository(Repository):
         if not rows:
             return []
         stored = yield from _upsert_rows(ctx, rows, touch=None)
+        foreign = [r["session_id"] for r in rows if r["session_id"] not in stored]
+        if foreign:  # raising rolls the whole batch back: all of it is stored, or none
+            raise refuse_ownership(f"sessions {foreign!r} belong to another user; none of the batch was stored")
         results: list[Any] = []
         for session in sessions:
-            record = stored.get(session.session_id)
-            if record is None:
-                continue
+            record = stored[session.session_id]
             record["runs"] = [run if isinstance(run, dict) else run.to_dict() for run in session.runs or []]
             results.append(deserialize_session(None, record) if deserialize else record)
         return results
@@ -538,7 +539,7 @@ class SessionRepository(Repository):
                 .values(session_data=session_data, updated_at=now)
             ).rowcount
             if not written:
-                raise OwnershipError(f"cannot persist run metadata: session {session_id!r} is missing or not owned")
+                raise refuse_ownership(f"cannot persist run metadata: session {session_id!r} is missing or not owned")
         return RunPersistOutcome.UPDATED
 
     @operation(writes=False, absent=None)

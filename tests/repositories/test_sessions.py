@@ -76,8 +76,11 @@ def test_a_session_of_one_user_is_never_read_or_overwritten_by_another(db: SqlDb
     assert db.get_session("s1", user_id="bob") is None
     intruder = agent_session("s1", user_id="bob")
     intruder.session_data = {"stolen": True}
-    assert db.upsert_session(intruder) is None
-    assert db.upsert_sessions([intruder]) == []
+    with pytest.raises(OwnershipError, match="session 's1' belongs to another user"):
+        db.upsert_session(intruder)
+    with pytest.raises(OwnershipError, match=r"sessions \['s1'\] belong to another user"):
+        db.upsert_sessions([agent_session("s9", user_id="bob"), intruder])
+    assert db.get_session("s9") is None  # the batch is refused whole
     assert db.rename_session("s1", None, "hacked", user_id="bob") is None
     assert db.delete_session("s1", user_id="bob") is False
     db.delete_sessions(["s1"], user_id="bob")
