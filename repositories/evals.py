@@ -75,6 +75,21 @@ def _one(ctx: Ctx, eval_run_id: str, user_id: str | None) -> sa.Select[Any]:
     # A missing run is a no-op, as in agno.
 
 
+class EvalRunExists(sa.exc.IntegrityError, ValueError):
+    """``create_eval_run`` with the id of a stored run: a ValueError naming the id.
+
+    Also an ``IntegrityError``, the unique violation agno's own classes raise here, so callers
+    that catch that keep working.
+    """
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(None, None, ValueError("duplicate eval run id"))
+        self.message = f"an eval run with run_id {run_id!r} already exists; eval runs are created once"
+
+    def __str__(self) -> str:
+        return self.message
+
+
 class EvalRepository(Repository):
     """agno's eval-run methods, each one operation."""
 
@@ -83,6 +98,9 @@ class EvalRepository(Repository):
         ctx = self._ctx
         table = ctx.tables.evals
         row = checked(table, eval_run_row(eval_run, now=int(time.time())))
+        # Checked first for a clear error; the primary key still backs it against a racing insert.
+        if (yield sa.select(table.c.run_id).where(table.c.run_id == row["run_id"])).first() is not None:
+            raise EvalRunExists(row["run_id"])
         yield sa.insert(table).values(dict(row))
         return eval_run
 

@@ -23,7 +23,7 @@ from agno.utils.string import sanitize_postgres_string
 from repositories.core.context import Ctx
 from repositories.core.operation import Bound, Steps, operation
 from repositories.core.owned import owned_upsert
-from repositories.core.query import as_dict, count_of, ordered, page_params, page_shape, paged, with_page
+from repositories.core.query import LIKE_ESCAPE, as_dict, contains_pattern, count_of, ordered, page_params, page_shape, paged, with_page
 from repositories.core.repository import Repository
 from repositories.core.values import checked, refuse_ownership
 
@@ -111,13 +111,6 @@ def _delete_user_memories(ctx: Ctx, *, memory_ids: Sequence[str], user_id: str |
     yield stmt
 
 
-def _contains_pattern(text: str | None) -> str | None:
-    """A LIKE pattern (escape character "/") matching ``text`` literally anywhere."""
-    if text is None:
-        return None
-    return "%" + text.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
-
-
 class MemoryRepository(Repository):
     """agno's user-memory methods, each one operation."""
 
@@ -197,14 +190,14 @@ class MemoryRepository(Repository):
             if searched:
                 # agno searches the stored JSON text of the memory, case-insensitively.
                 pattern = sa.bindparam("search_pattern", type_=sa.String)
-                stmt = stmt.where(sa.cast(table.c.memory, sa.Text).ilike(pattern, escape="/"))
+                stmt = stmt.where(sa.cast(table.c.memory, sa.Text).ilike(pattern, escape=LIKE_ESCAPE))
             return stmt
 
         filtered = ctx.shape(("memories.list", owners, topic_count, searched), build_filtered)
         listed = ctx.shape(("memories.page", owners, topic_count, searched, sort_by, sort_order, page_shape(limit, page)),
                            lambda: with_page(ordered(filtered, table, sort_by, sort_order), limit, page))
         params: dict[str, Any] = {"user_id": user_id, "agent_id": agent_id, "team_id": team_id,
-                                  "search_pattern": _contains_pattern(search_content), **paging}
+                                  "search_pattern": None if search_content is None else contains_pattern(search_content), **paging}
         params.update({f"topic_{i}": t for i, t in enumerate(topics or ())})
         records = [as_dict(r) for r in (yield Bound(listed, params)).fetchall()]
         if deserialize:

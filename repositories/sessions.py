@@ -27,6 +27,7 @@ from agno.db.utils import (
     deserialize_session,
     deserialize_sessions,
 )
+from agno.run.base import RunStatus
 from agno.session import AgentSession, TeamSession, WorkflowSession
 
 from agno_models.analytics import (
@@ -38,7 +39,7 @@ from agno_models.analytics import (
 from repositories.core.context import Ctx, json_text
 from repositories.core.operation import Bound, Steps, operation
 from repositories.core.owned import owned_upsert
-from repositories.core.query import ROW_BOUND, as_dict, count_of, ordered, page_params, page_shape, paged, with_page
+from repositories.core.query import LIKE_ESCAPE, ROW_BOUND, as_dict, contains_pattern, count_of, ordered, page_params, page_shape, paged, with_page
 from repositories.core.repository import Repository
 from repositories.core.run_cache import RunCache
 from repositories.core.values import MissingRowError, checked, refuse_ownership
@@ -195,6 +196,15 @@ def _place_run(ctx: Ctx, row: dict[str, Any]) -> Steps[str]:
     return "insert"
 
 
+def known_run_status(status: Any) -> str:
+    """agno's stored form of ``status`` (any casing or a RunStatus), or a ValueError listing the valid ones."""
+    value = canonical_run_status(status)
+    valid = [s.value for s in RunStatus]
+    if value not in valid:
+        raise ValueError(f"unknown run status {status!r}; valid statuses: {', '.join(valid)}")
+    return str(value)
+
+
 def _check_run_owner(owner: dict[str, Any] | None, session_id: str, user_id: str | None) -> None:
     if owner is None:
         raise MissingRowError(f"session {session_id!r} does not exist; save the session before its runs")
@@ -319,7 +329,7 @@ class SessionRepository(Repository):
                 stmt = stmt.where(table.c.created_at <= sa.bindparam("end_timestamp"))
             if session_name is not None:
                 name = sa.func.coalesce(json_text(table.c.session_data, "session_name"), "")
-                stmt = stmt.where(name.ilike(sa.bindparam("name_pattern", type_=sa.String)))
+                stmt = stmt.where(name.ilike(sa.bindparam("name_pattern", type_=sa.String), escape=LIKE_ESCAPE))
             if kind is not None:
                 stmt = stmt.where(table.c.session_type == kind.value)
             return stmt
@@ -329,7 +339,7 @@ class SessionRepository(Repository):
         listed = ctx.shape(("sessions.page", filters, sort_by, sort_order, page_shape(limit, page)),
                            lambda: with_page(ordered(filtered, table, sort_by, sort_order), limit, page))
         params = {"user_id": user_id, "component_id": component_id, "start_timestamp": start_timestamp,
-                  "end_timestamp": end_timestamp, "name_pattern": f"%{session_name}%", **paging}
+                  "end_timestamp": end_timestamp, "name_pattern": None if session_name is None else contains_pattern(session_name), **paging}
         total = (yield Bound(counted, params)).scalar_one()
         rows = (yield Bound(listed, params)).fetchall()
         records = [as_dict(r) for r in rows]
@@ -580,7 +590,7 @@ class SessionRepository(Repository):
             if value is not None:
                 stmt = stmt.where(column == value)
         if status is not None:
-            stmt = stmt.where(runs.c.status == canonical_run_status(status))
+            stmt = stmt.where(runs.c.status == known_run_status(status))
         total = (yield count_of(stmt)).scalar_one()
         if sort_by is None:
             stmt = stmt.order_by(runs.c.run_index.asc(), runs.c.created_at.asc(), runs.c.run_id.asc())

@@ -83,6 +83,15 @@ def page_shape(limit: int | None, page: int | None) -> tuple[bool, bool]:
     return limit is not None, limit is not None and page is not None
 
 
+LIKE_ESCAPE = "/"
+
+
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern (escape :data:`LIKE_ESCAPE`) matching ``text`` literally anywhere: ``%`` and ``_`` are no wildcards."""
+    e = LIKE_ESCAPE
+    return "%" + text.replace(e, e + e).replace("%", e + "%").replace("_", e + "_") + "%"
+
+
 def count_of(stmt: Select[Any]) -> Select[Any]:
     return sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
 

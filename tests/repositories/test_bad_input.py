@@ -229,6 +229,16 @@ CASES: list[Case] = [
     refused("delete_session int", lambda db: db.delete_session(5), "session_id must be a string"),
     refused("schedule int name", lambda db: db.create_schedule(schedule("sch9", 5)), "must be a string"),
     refused("unknown keyword", lambda db: db.get_sessions(bogus=1), "bogus"),
+    # 7. literal names, duplicate eval runs, unknown statuses
+    answers("session_name %", lambda db: db.get_sessions(session_name="%"), []),
+    answers("session_name _", lambda db: db.get_sessions(session_name="fir_t"), []),
+    answers("session_name literal", lambda db: len(db.get_sessions(session_name="IRS")), 4),
+    answers("memory search %", lambda db: db.get_user_memories(search_content="%"), []),
+    refused("create_eval_run twice", lambda db: db.create_eval_run(eval_run("e1")),
+            "an eval run with run_id 'e1' already exists", sa.exc.IntegrityError),
+    refused("get_runs bogus status", lambda db: db.get_runs(status="bogus"),
+            "unknown run status 'bogus'; valid statuses: PENDING, RUNNING, COMPLETED"),
+    answers("get_runs known status", lambda db: db.get_runs(status="completed"), []),
 ]
 
 
