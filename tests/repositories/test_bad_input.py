@@ -87,6 +87,7 @@ def seed(db: Any) -> None:
     db.create_approval(approval("ap1"))
     db.upsert_learning(id="l1", learning_type="user_profile", content={"likes": "tea"}, user_id="u1")
     db.upsert_trace(trace("t1"))
+    db.calculate_metrics()  # get_metrics below then reads without recalculating
 
 
 def snapshot(db: Any) -> dict[str, list[tuple[Any, ...]]]:
@@ -229,6 +230,33 @@ CASES: list[Case] = [
     refused("delete_session int", lambda db: db.delete_session(5), "session_id must be a string"),
     refused("schedule int name", lambda db: db.create_schedule(schedule("sch9", 5)), "must be a string"),
     refused("unknown keyword", lambda db: db.get_sessions(bogus=1), "bogus"),
+    # 6. other users' rows: refused loudly, or invisible
+    refused("upsert_session foreign", lambda db: db.upsert_session(session("s2", user_id="u1")),
+            "session 's2' belongs to another user", OwnershipError),
+    refused("upsert_session foreign team", lambda db: db.upsert_session(
+        TeamSession(session_id="ts1", team_id="t1", user_id="u2")), "session 'ts1' belongs to another user",
+        OwnershipError),
+    refused("upsert_session foreign workflow", lambda db: db.upsert_session(
+        WorkflowSession(session_id="ws1", workflow_id="w1", user_id="u2")), "session 'ws1' belongs", OwnershipError),
+    refused("upsert_sessions foreign", lambda db: db.upsert_sessions([session("s9"), session("s2")]),
+            "sessions ['s2'] belong to another user", OwnershipError),
+    refused("upsert_user_memory foreign", lambda db: db.upsert_user_memory(memory("m2")),
+            "memory 'm2' belongs to another user", OwnershipError),
+    refused("upsert_run foreign", lambda db: db.upsert_run(RunOutput(run_id="r9", session_id="s2"), session_id="s2",
+                                                          user_id="u1"), "belongs to another user", OwnershipError),
+    refused("upsert_run foreign team", lambda db: db.upsert_run(RunOutput(run_id="r9", session_id="ts1"),
+                                                               session_id="ts1", user_id="u2"), "belongs", OwnershipError),
+    answers("get_session foreign team", lambda db: db.get_session("ts1", user_id="u2"), None),
+    answers("get_session foreign workflow", lambda db: db.get_session("ws1", user_id="u2"), None),
+    answers("rename foreign workflow", lambda db: db.rename_session("ws1", None, "mine", user_id="u2"), None),
+    answers("delete foreign team", lambda db: db.delete_session("ts1", user_id="u2"), False),
+    answers("delete_sessions foreign", lambda db: db.delete_sessions(["ts1", "ws1", "s1"], user_id="u2"), None),
+    answers("get_sessions foreign user sees own only",
+            lambda db: sorted(s.session_id for s in db.get_sessions(user_id="u2")), ["s2"]),
+    answers("get_metrics scoped", lambda db: [(r["user_id"], r["agent_sessions_count"])
+                                              for r in db.get_metrics(user_id="u2")[0]], [("u2", 1)]),
+    answers("get_metrics NUL user", lambda db: db.get_metrics(user_id="u\x00"), ([], None)),
+    refused("get_metrics int user", lambda db: db.get_metrics(user_id=2), "user_id must be a string"),
     # 7. literal names, duplicate eval runs, unknown statuses
     answers("session_name %", lambda db: db.get_sessions(session_name="%"), []),
     answers("session_name _", lambda db: db.get_sessions(session_name="fir_t"), []),
