@@ -29,7 +29,7 @@ from sqlalchemy.sql import ColumnElement, Select
 
 from repositories.core.context import Ctx, json_text
 from repositories.core.operation import Steps, operation
-from repositories.core.query import as_dict, count_of, paged
+from repositories.core.query import as_dict, count_of, paged, sliced
 from repositories.core.repository import Repository
 from repositories.core.values import id_values, checked
 
@@ -497,8 +497,7 @@ class TracingRepository(Repository):
         if parent_span_id:
             stmt = stmt.where(spans.c.parent_span_id == parent_span_id)
         stmt = stmt.order_by(ctx.dialect.bytewise(spans.c.start_time).asc(), spans.c.span_id.asc())
-        if limit:  # agno: 0 or None means no limit
-            stmt = stmt.limit(limit)
+        stmt = sliced(stmt, limit=limit or None)  # agno: 0 or None means no limit
         return [Span.from_dict(as_dict(row)) for row in (yield stmt).fetchall()]
 
     @operation(writes=False, absent=lambda a: ([], 0))

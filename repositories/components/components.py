@@ -36,7 +36,7 @@ from repositories.components.rules import (
 )
 from repositories.core.context import Ctx
 from repositories.core.operation import Steps, operation
-from repositories.core.query import as_dict
+from repositories.core.query import as_dict, sliced
 from repositories.core.repository import Repository
 from repositories.core.values import MissingRowError, checked
 from repositories.schedules import disable_for_target
@@ -275,13 +275,8 @@ class ComponentRepository(Repository):
         if name is not None:
             conditions.append(t.c.name == name)
         total = (yield sa.select(sa.func.count()).select_from(t).where(*conditions)).scalar_one()
-        stmt = (
-            sa.select(t)
-            .where(*conditions)
-            .order_by(t.c.created_at.desc(), t.c.component_id)
-            .limit(limit)
-            .offset(offset)
-        )
+        stmt = sliced(sa.select(t).where(*conditions).order_by(t.c.created_at.desc(), t.c.component_id),
+                      limit=limit, offset=offset)
         return [as_dict(r) for r in (yield stmt).fetchall()], int(total)
 
     @operation(writes=True)

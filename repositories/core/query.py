@@ -78,6 +78,22 @@ def with_page(stmt: Select[Any], limit: int | None, page: int | None) -> Select[
     return stmt.offset(sa.bindparam("offset", type_=sa.BigInteger)) if page is not None else stmt
 
 
+def sliced(stmt: Select[Any], *, limit: int | None, offset: int = 0) -> Select[Any]:
+    """LIMIT / OFFSET from a row offset (not a page), validated and bound as 64-bit integers."""
+    if limit is not None and limit < 0:
+        raise ValueError(f"`limit` must be >= 0; got {limit}")
+    if offset < 0:
+        raise ValueError(f"`offset` must be >= 0; got {offset}")
+    values: dict[str, int] = {}
+    if limit is not None:
+        stmt = stmt.limit(sa.bindparam("limit", type_=sa.BigInteger))
+        values["limit"] = min(limit, ROW_BOUND)
+    if offset:
+        stmt = stmt.offset(sa.bindparam("offset", type_=sa.BigInteger))
+        values["offset"] = min(offset, ROW_BOUND)
+    return stmt.params(values) if values else stmt
+
+
 def page_shape(limit: int | None, page: int | None) -> tuple[bool, bool]:
     """What of the paging changes a statement's SQL (not the values)."""
     return limit is not None, limit is not None and page is not None

@@ -212,6 +212,11 @@ CASES: list[Case] = [
     answers("get_sessions absurd limit", lambda db: len(db.get_sessions(limit=10**20, page=10**20)), 0),
     answers("get_sessions absurd limit, first page", lambda db: len(db.get_sessions(limit=10**20, page=1)), 6),
     answers("get_session absurd runs_limit", lambda db: len(db.get_session("s1", runs_limit=10**20).runs), 2),
+    answers("list_components huge offset", lambda db: db.list_components(limit=10**20, offset=10**20), ([], 0)),
+    answers("get_spans absurd limit", lambda db: db.get_spans(trace_id="t1", limit=10**20), []),
+    answers("get_traces huge page", lambda db: db.get_traces(limit=10, page=10**15), ([], 1)),
+    answers("get_schedules huge page", lambda db: db.get_schedules(limit=10, page=10**15), ([], 1)),
+    answers("get_approvals huge page", lambda db: db.get_approvals(limit=10, page=10**15), ([], 1)),
     refused("get_sessions zero page", lambda db: db.get_sessions(limit=1, page=0), "page"),
     # 5. wrong types, the same error on every backend
     refused("session int id", lambda db: db.upsert_session(session(12345)), "agno_sessions.session_id must be a string"),
