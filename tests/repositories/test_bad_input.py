@@ -167,6 +167,16 @@ CASES: list[Case] = [
             "agno_knowledge.metadata: the JSON value contains NaN"),
     refused("approval tool_args NaN", lambda db: db.create_approval(approval("ap9", tool_args={"v": math.nan})),
             "agno_approvals.tool_args: the JSON value contains NaN"),
+    refused("update_run_in_session NaN", lambda db: db.update_run_in_session("s1", "r1", {"extra": math.nan},
+                                                                             user_id="u1"),
+            "agno_runs.run_data: the JSON value contains NaN"),
+    refused("update_run_in_session state NaN", lambda db: db.update_run_in_session(
+        "s1", "r1", {"content": "ok"}, user_id="u1", session_data=NAN_DATA),
+            "agno_sessions.session_data: the JSON value contains NaN"),
+    refused("update_schedule payload inf", lambda db: db.update_schedule("sch1", payload={"v": -math.inf}),
+            "agno_schedules.payload: the JSON value contains NaN or Infinity"),
+    refused("update_approval surrogate", lambda db: db.update_approval("ap1", resolution_data=SURROGATE),
+            "agno_approvals.resolution_data: the JSON value contains"),
     # 3. over-long and NUL ids and names, every entity
     refused("schedule long name", lambda db: db.create_schedule(schedule("sch9", "n" * 10000)),
             "name is 10000 characters long; agno_schedules.name holds at most 255"),
