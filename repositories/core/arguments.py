@@ -81,15 +81,6 @@ def _checker(annotation: Any) -> tuple[Check, bool] | None:
     return None
 
 
-def _resolve(fn: Callable[..., Any], annotation: Any) -> Any:
-    if not isinstance(annotation, str):
-        return annotation
-    try:
-        return eval(annotation, fn.__globals__, {"Dict": dict, "List": list})  # noqa: S307 - the module's own annotation
-    except Exception:  # an annotation naming what only a type checker imports: not enforced
-        return None
-
-
 @dataclass(frozen=True)
 class Plan:
     signature: inspect.Signature
@@ -104,11 +95,12 @@ NOT_COMPARED = frozenset({"sort_by", "sort_order"})
 @functools.cache
 def _plan(fn: Callable[..., Any]) -> Plan:
     signature = inspect.signature(fn)
+    hints = typing.get_type_hints(fn)  # every operation's annotations resolve (a test makes sure)
     checks, texts, text_lists = [], set(), set()
     for name, parameter in signature.parameters.items():
         if name == "self" or parameter.kind in (parameter.VAR_POSITIONAL, parameter.VAR_KEYWORD):
             continue
-        annotation = _resolve(fn, parameter.annotation)
+        annotation = hints.get(name)
         found = _checker(annotation)
         if found is None:
             continue

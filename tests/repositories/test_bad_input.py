@@ -306,3 +306,16 @@ def test_bad_calls_are_refused_and_change_nothing(db: SqlDb) -> None:
             failures.append(f"{case.name}: changed the stored rows of {changed}")
             before = after
     assert not failures, f"{len(failures)} of {len(CASES)} cases failed:\n" + "\n".join(failures)
+
+
+def test_every_agno_method_checks_its_arguments_from_resolvable_annotations() -> None:
+    """The boundary checks read each operation's annotations; none may fail to resolve."""
+    from repositories import SqliteDb
+    from repositories.core.arguments import _plan
+    from repositories.core.operation import is_operation
+
+    methods = [getattr(SqliteDb, n) for n in dir(SqliteDb) if is_operation(getattr(SqliteDb, n))]
+    assert len(methods) > 90
+    plans = {m.__name__: _plan(m.__wrapped__) for m in methods}
+    assert "session_ids" in plans["delete_sessions"].text_lists
+    assert {"session_id", "user_id"} <= plans["get_session"].texts
