@@ -109,7 +109,7 @@ def _delete_component(
 class ComponentRepository(Repository):
     """agno's component methods, each one operation."""
 
-    @operation(writes=False)
+    @operation(writes=False, absent=None)
     def get_component(
         self,
         component_id: str,
@@ -207,7 +207,7 @@ class ComponentRepository(Repository):
         yield sa.update(t).where(t.c.component_id == component_id).values(updates)
         return (yield from read_component(ctx, component_id))
 
-    @operation(writes=True)
+    @operation(writes=True, absent=False)
     def delete_component(
         self,
         component_id: str,

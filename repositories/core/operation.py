@@ -70,8 +70,8 @@ def operation(
     agno method is written once. ``writes`` selects SQLite's write lock.
 
     Arguments are checked against the method's annotations first (``check_call``). A read or
-    delete declares ``absent``, its "not found" answer (or a function of the bound arguments
-    giving it): a call naming an id no row can have answers it without a statement.
+    delete declares ``absent``, its "not found" answer (a type makes a fresh one; a function gets
+    the arguments): a call naming an id no row can have answers it without a statement.
     """
 
     def decorate(fn: Callable[Concatenate[Any, P], Steps[T]]) -> Callable[Concatenate[Any, P], T]:
@@ -83,7 +83,7 @@ def operation(
             if absent is not NOTHING:
                 matchable = without_unmatchable(fn, bound)
                 if matchable is None:
-                    value = absent(_with_defaults(bound)) if callable(absent) else absent
+                    value = _absent_value(absent, bound)
                     return self._run(Operation(start=lambda: _answer(value), writes=False, name=name))  # type: ignore[no-any-return]
                 args, kwargs = matchable.args[1:], matchable.kwargs  # type: ignore[assignment]
             return self._run(Operation(start=lambda: fn(self, *args, **kwargs), writes=writes, name=name))  # type: ignore[no-any-return]
@@ -94,10 +94,15 @@ def operation(
     return decorate
 
 
-def _with_defaults(bound: inspect.BoundArguments) -> dict[str, Any]:
+def _absent_value(absent: Any, bound: inspect.BoundArguments) -> Any:
+    """``absent`` itself, a fresh one from a type (``list``), or a function's answer for these arguments."""
+    if isinstance(absent, type):
+        return absent()
+    if not callable(absent):
+        return absent
     copy = bound.signature.bind(*bound.args, **bound.kwargs)
     copy.apply_defaults()
-    return dict(copy.arguments)
+    return absent(dict(copy.arguments))
 
 
 def _answer(value: T) -> Steps[T]:
