@@ -136,7 +136,8 @@ def check_call(fn: Callable[..., Any], args: Sequence[Any], kwargs: Mapping[str,
             continue
         value = given[name]
         if value is None:
-            if not optional and plan.signature.parameters[name].default is not None:
+            # None stands for "not given" where a parameter has a default; a required one needs a value.
+            if not optional and plan.signature.parameters[name].default is inspect.Parameter.empty:
                 raise ArgumentError(f"{fn.__name__}: {name} must not be None")
             continue
         check(fn.__name__, name, value)
