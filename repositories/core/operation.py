@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import re
 import time
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
@@ -158,7 +159,8 @@ def bind_error(step: Step, error: BaseException) -> BaseException:
     if not isinstance(cause, ValueError | TypeError | RecursionError):
         return error
     statement = step.statement if type(step) is Bound else step
-    table = getattr(getattr(statement, "table", None), "name", None) or "a table"
+    target = getattr(statement, "table", None)
+    table = getattr(target, "name", None) or "a table"
     if type(step) is Bound:
         rows = step.parameters if isinstance(step.parameters, list) else [step.parameters]
     else:
@@ -170,8 +172,17 @@ def bind_error(step: Step, error: BaseException) -> BaseException:
         for name, value in row.items():
             problem = json_problem(value) if isinstance(value, dict | list) else None
             if problem is not None:
-                return ValueError(f"{table}.{name}: the JSON value {problem}")
+                return ValueError(f"{table}.{_column_of(target, name)}: the JSON value {problem}")
     return ValueError(f"cannot store a value in {table}: {cause}")
+
+
+def _column_of(table: Any, parameter: str) -> str:
+    """The column a compiled parameter binds (``metadata_m0``, ``metadata_1``: ``metadata``)."""
+    columns = getattr(table, "c", ())
+    for name in (parameter, re.sub(r"_m\d+$", "", parameter), re.sub(r"_\d+$", "", parameter)):
+        if name in columns:
+            return name
+    return parameter
 
 
 def too_deep(op: Operation[Any]) -> ValueError:

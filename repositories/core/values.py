@@ -1,11 +1,13 @@
 """Checks that make every dialect refuse the same bad values, before anything is written.
 
 Without them PostgreSQL and MySQL reject an over-long string or a NUL with a driver error, MySQL's
-INSERT IGNORE would truncate, and SQLite would store it: one call, three behaviours. JSON is
-checked here too: a NaN or an unpaired surrogate would otherwise fail inside the driver's bind
-step (a ``StatementError`` on SQLite and MySQL, a bare ``ValueError`` on PostgreSQL), naming no
-field, and MariaDB's JSON holds at most 32 levels of nesting (deeper documents fail its validity
-check), so that is the limit everywhere: a document stored on one backend stores on all.
+INSERT IGNORE would truncate, and SQLite would store it: one call, three behaviours.
+
+JSON: a NaN or an unpaired surrogate fails in the driver's bind step, before the statement runs (a
+``StatementError`` on SQLite and MySQL, a bare ``ValueError`` on PostgreSQL), and the executor
+turns that into one ValueError naming the column (``operation.bind_error``). MariaDB's JSON holds
+at most 32 levels of nesting (deeper documents fail its validity check), so that is the limit
+everywhere, checked here: a document stored on one backend stores on all.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from agno_models.engine import json_dumps
 V = TypeVar("V", bound=Mapping[str, Any])
 
 MAX_JSON_DEPTH = 32  # MariaDB's JSON_VALID refuses deeper documents
+TOO_DEEP = f"nests deeper than {MAX_JSON_DEPTH} levels, the most MariaDB's JSON holds"
 
 ownership_log = logging.getLogger("repositories.ownership")
 
@@ -63,7 +66,7 @@ def json_depth_exceeds(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
 def json_problem(value: Any) -> str | None:
     """Why ``value`` cannot be stored as a JSON document on every dialect, or None."""
     if json_depth_exceeds(value):
-        return f"nests deeper than {MAX_JSON_DEPTH} levels, the most MariaDB's JSON holds"
+        return TOO_DEEP
     try:
         json_dumps(value)
     except ValueError as error:  # NaN / Infinity, unpaired surrogates
@@ -97,9 +100,11 @@ def checked(table: sa.Table, values: V) -> V:
         column_type = table.c[name].type
         where = f"{table.name}.{name}"
         if _is_json(column_type):
-            problem = json_problem(value)
-            if problem is not None:
-                raise ValueError(f"{where}: the JSON value {problem}")
+            # Only the nesting here: NaN, surrogates and unserializable values fail when the value is
+            # bound, before the statement runs, and operation.bind_error names the column then (one
+            # serialization per write instead of two).
+            if json_depth_exceeds(value):
+                raise ValueError(f"{where}: the JSON value {TOO_DEEP}")
         elif _is_string(column_type):
             if not isinstance(value, str):
                 raise ValueError(f"{where} must be a string, got {type(value).__name__} {value!r}"[:300])

@@ -148,8 +148,7 @@ CASES: list[Case] = [
             "upsert_session: a value nests too deeply to store"),
     refused("session 33 levels", lambda db: db.upsert_session(session("s9", metadata=NESTED_33)),
             "agno_sessions.metadata: the JSON value nests deeper than 32 levels"),
-    refused("memory NaN", lambda db: db.upsert_user_memory(memory("m9", topics=None, input=None) if False else
-                                                               UserMemory(memory={"v": math.nan}, memory_id="m9")),
+    refused("memory NaN", lambda db: db.upsert_user_memory(UserMemory(memory={"v": math.nan}, memory_id="m9")),
             "agno_memories.memory: the JSON value contains NaN"),
     refused("run NaN", lambda db: db.upsert_run(RunOutput(run_id="r9", session_id="s1", metadata={"v": math.nan}),
                                                 session_id="s1", user_id="u1"),
