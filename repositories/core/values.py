@@ -50,16 +50,23 @@ def refuse_ownership(message: str) -> OwnershipError:
 
 
 def json_depth_exceeds(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
-    """Whether ``value`` nests deeper than ``limit`` (MySQL's JSON_DEPTH: a scalar is 1), without recursing."""
-    stack = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        children = node.values() if isinstance(node, dict) else node if isinstance(node, list | tuple) else ()
-        if not children:
-            continue
-        if depth + 1 > limit:
-            return True
-        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list | tuple))
+    """Whether ``value`` nests deeper than ``limit`` (MySQL's JSON_DEPTH: a scalar is 1), level by level, without recursing."""
+    containers = (dict, list, tuple)
+    level = [value] if isinstance(value, containers) else []
+    depth = 1
+    while level:
+        below: list[Any] = []
+        add = below.append
+        for node in level:
+            if not node:
+                continue  # an empty container adds no level
+            if depth >= limit:
+                return True
+            for child in node.values() if isinstance(node, dict) else node:
+                if isinstance(child, containers):
+                    add(child)
+        level = below
+        depth += 1
     return False
 
 
