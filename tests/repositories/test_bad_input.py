@@ -324,3 +324,12 @@ def test_every_agno_method_checks_its_arguments_from_resolvable_annotations() ->
     plans = {m.__name__: _plan(m.__wrapped__) for m in methods}
     assert "session_ids" in plans["delete_sessions"].text_lists
     assert {"session_id", "user_id"} <= plans["get_session"].texts
+
+
+def test_json_as_deep_as_mariadb_holds_is_stored_on_every_backend(db: SqlDb) -> None:
+    """32 levels (MariaDB's JSON_DEPTH limit) store and read back everywhere; 33 are refused above."""
+    deepest: Any = 1
+    for _ in range(31):
+        deepest = [deepest]
+    db.upsert_session(session("deep", metadata={"levels": deepest[0]}))
+    assert db.get_session("deep", deserialize=False)["metadata"] == {"levels": deepest[0]}
