@@ -3,6 +3,8 @@
 # ruff: noqa: I001
 # Importing the model modules registers their table kinds (agno_models.registry), in this order
 # (agno's: sessions first); layout comes last because its default names read the full registry.
+import logging
+
 from agno_models.base import NAMING_CONVENTION, AgnoTable, metadata
 from agno_models.sessions import AgnoRun, AgnoSession
 from agno_models.memories import AgnoMemory
@@ -16,6 +18,9 @@ from agno_models.learnings import Learning
 from agno_models.components import Component, ComponentConfig, ComponentLink
 from agno_models.versions import SchemaVersion
 from agno_models.layout import DEFAULT_NAMES, TableNames, metadata_for
+
+# Silent unless the application configures logging (loggers: agno_models.migrate, ...).
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
     "DEFAULT_NAMES",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from datetime import date, datetime
 from enum import Enum
@@ -13,6 +14,9 @@ import sqlalchemy as sa
 import sqlalchemy.ext.asyncio as sa_async
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from agno_models import errors
+from agno_models.extras import EXTRA_OF, missing
 
 # Big JSON payloads (16 MB and more) must reach MySQL in one packet; the server's own
 # max_allowed_packet must be raised to match (see the README).
@@ -114,16 +118,68 @@ def _engine_options(url: URL, kwargs: dict[str, Any]) -> dict[str, Any]:
     return kwargs
 
 
+def _sqlite_file(cargs: Any, cparams: dict[str, Any]) -> str | None:
+    database = cargs[0] if cargs else cparams.get("database")
+    if not isinstance(database, str) or database in ("", ":memory:") or cparams.get("uri"):
+        return None
+    return database
+
+
+def _open_sqlite(dialect: Any, _record: Any, cargs: Any, cparams: dict[str, Any]) -> Any:
+    """Open the file as agno does (creating its folder), naming the path when it cannot be opened."""
+    path = _sqlite_file(cargs, cparams)
+    if path is not None:
+        try:
+            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        except OSError as error:
+            raise dialect.loaded_dbapi.OperationalError(
+                f"cannot open SQLite database {path!r}: its folder cannot be created ({error.strerror})"
+            ) from error
+    try:
+        return dialect.loaded_dbapi.connect(*cargs, **cparams)
+    except dialect.loaded_dbapi.OperationalError as error:
+        if path is None or "unable to open database file" not in str(error):
+            raise
+        raise dialect.loaded_dbapi.OperationalError(f"cannot open SQLite database {path!r}: {_why(path)}") from error
+
+
+def _why(path: str) -> str:
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        return "that path is a directory; give the path of a database file"
+    if not os.path.isdir(folder):
+        return f"{folder!r} is not a folder"
+    if os.path.exists(path) and not os.access(path, os.R_OK | os.W_OK):
+        return "no permission to read and write the file"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return f"no permission to create files in {folder!r}"
+    return "the file cannot be opened (see the error it was raised from)"
+
+
 def _install_events(engine: Engine) -> None:
     if engine.dialect.name == "sqlite":
+        sa.event.listen(engine, "do_connect", _open_sqlite)
         sa.event.listen(engine, "connect", _on_sqlite_connect)
         sa.event.listen(engine, "begin", _on_sqlite_begin)
+    elif engine.dialect.name in ("mysql", "mariadb"):
+        # "Server has gone away" after a too-big statement becomes an error naming max_allowed_packet.
+        sa.event.listen(engine, "connect", errors.record_packet_limit)
+        sa.event.listen(engine, "handle_error", errors.on_error)
+
+
+def _driver_missing(url: URL, error: ModuleNotFoundError) -> Exception:
+    if error.name is None or error.name.split(".", 1)[0] not in EXTRA_OF:
+        return error
+    return missing(error.name, needed_for=f"a {url.drivername} database URL")
 
 
 def create_engine(url: str | URL, **kwargs: Any) -> Engine:
     """``sqlalchemy.create_engine`` with this project's per-dialect settings."""
     url = make_url(url)
-    engine = sa.create_engine(url, **_engine_options(url, kwargs))
+    try:
+        engine = sa.create_engine(url, **_engine_options(url, kwargs))
+    except ModuleNotFoundError as error:  # the driver's extra is not installed
+        raise _driver_missing(url, error) from None
     _install_events(engine)
     return engine
 
@@ -131,6 +187,9 @@ def create_engine(url: str | URL, **kwargs: Any) -> Engine:
 def create_async_engine(url: str | URL, **kwargs: Any) -> AsyncEngine:
     """The asyncio engine for ``url`` (psycopg 3 async, aiosqlite, aiomysql), same settings."""
     url = async_url(url)
-    engine = sa_async.create_async_engine(url, **_engine_options(url, kwargs))
+    try:
+        engine = sa_async.create_async_engine(url, **_engine_options(url, kwargs))
+    except ModuleNotFoundError as error:
+        raise _driver_missing(url, error) from None
     _install_events(engine.sync_engine)
     return engine

@@ -1,15 +1,19 @@
 """Knowledge contents (what agno's Knowledge tracks) and their embedded chunks."""
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 from sqlalchemy import BigInteger, Index, Integer
 from sqlmodel import Field
 
 from agno_models.base import AgnoTable
 from agno_models.registry import register
 from agno_models.types import Embedding, UTCDateTime, id_string, json_type, kind_string, long_text, name_string
+
+if TYPE_CHECKING:
+    from numpy import ndarray as FloatArray
+else:
+    FloatArray = Any  # a float32 NumPy array; NumPy comes with the [vectors] extra
 
 
 class KnowledgeContent(AgnoTable, table=True):
@@ -85,7 +89,7 @@ class KnowledgeEmbedding(AgnoTable, table=True):
     filters: dict[str, Any] | None = Field(default=None, sa_type=json_type())
     content: str | None = Field(default=None, sa_type=long_text())
     dimensions: int = Field(sa_type=Integer)
-    embedding: np.ndarray | None = Field(default=None, sa_type=Embedding())
+    embedding: FloatArray | None = Field(default=None, sa_type=Embedding())
     usage: dict[str, Any] | None = Field(default=None, sa_type=json_type())
     content_hash: str | None = Field(default=None, sa_type=id_string())
     content_id: str | None = Field(default=None, sa_type=id_string())

@@ -21,14 +21,18 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-from pgvector.sqlalchemy import VECTOR
 from sqlalchemy import JSON, DateTime, LargeBinary, String, Text
 from sqlalchemy.dialects import mysql, postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
+
+from agno_models.extras import require
+
+if TYPE_CHECKING:
+    import numpy as np
 
 ID_LENGTH = 128  # ids, user ids, component ids
 NAME_LENGTH = 255  # human-readable names, endpoints
@@ -131,7 +135,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-class Embedding(TypeDecorator[np.ndarray]):
+class Embedding(TypeDecorator[Any]):  # float32 np.ndarray; NumPy is imported on use
     """A float32 vector: pgvector ``vector`` (dimension left open) on PostgreSQL, bytes elsewhere.
 
     The dimension is not part of the type: one migrated table holds several knowledge bases of
@@ -144,12 +148,14 @@ class Embedding(TypeDecorator[np.ndarray]):
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
         if dialect.name == "postgresql":
-            return dialect.type_descriptor(VECTOR())
+            vector = require("pgvector.sqlalchemy", needed_for="the PostgreSQL embedding column").VECTOR
+            return dialect.type_descriptor(vector())
         return dialect.type_descriptor(LargeBinary())
 
     def process_bind_param(self, value: Sequence[float] | np.ndarray | None, dialect: Dialect) -> Any:
         if value is None:
             return None
+        np = _numpy()
         array = np.asarray(value, dtype=np.float32)
         if array.ndim != 1 or array.size == 0:
             raise ValueError(f"an embedding must be a non-empty 1-D vector, got shape {array.shape}")
@@ -163,6 +169,12 @@ class Embedding(TypeDecorator[np.ndarray]):
     def process_result_value(self, value: Any, dialect: Dialect) -> np.ndarray | None:
         if value is None:
             return None
+        np = _numpy()
         if dialect.name == "postgresql":
             return np.asarray(value, dtype=np.float32)
         return np.frombuffer(value, dtype="<f4").copy()
+
+
+@cache  # called per value: the import machinery once, not per row
+def _numpy() -> Any:
+    return require("numpy", needed_for="storing and reading embeddings")

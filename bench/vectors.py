@@ -263,7 +263,7 @@ def copy_rows_ours(conninfo: dict[str, Any], store: Any, chunks: np.ndarray, con
     from psycopg.types.json import Jsonb
 
     from repositories.vectors import pgcopy
-    from repositories.vectors import sql as q
+    from repositories.vectors import pgindex as q
 
     base = store._base
     schema, source = store.db_schema, base.table.name

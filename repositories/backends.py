@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -12,6 +11,7 @@ from repositories.approvals import ApprovalRepository
 from repositories.components import ComponentConfigRepository, ComponentLinkRepository, ComponentRepository
 from repositories.core.asyncdb import AsyncSqlDb, async_twin
 from repositories.core.db import SqlDb
+from repositories.core.storage import SERVER_SCHEMA, sqlite_url
 from repositories.evals import EvalRepository
 from repositories.knowledge import KnowledgeRepository
 from repositories.learnings import LearningRepository
@@ -44,10 +44,6 @@ class _Methods(
 _AsyncMethods = async_twin(_Methods, "_AsyncMethods")
 
 
-def _sqlite_url(db_file: str | None) -> str:
-    return f"sqlite:///{Path(db_file or 'agno.db').resolve()}"
-
-
 class _FileDb:
     """agno's SQLite constructor: ``db_file`` (default ``./agno.db``), ``db_url`` or ``db_engine``."""
 
@@ -62,7 +58,7 @@ class _FileDb:
         **tables: Any,
     ) -> None:
         if db_engine is None and db_url is None:
-            db_url = _sqlite_url(db_file)
+            db_url = sqlite_url(db_file)
         super().__init__(db_engine=db_engine, db_url=db_url, id=id, auto_upgrade=auto_upgrade, **tables)  # type: ignore[call-arg]
         self.db_file = db_file
 
@@ -70,7 +66,7 @@ class _FileDb:
 class _ServerDb:
     """agno's PostgreSQL/MySQL constructor; tables live in ``db_schema`` (default ``ai``, as in agno)."""
 
-    default_db_schema = "ai"
+    default_db_schema = SERVER_SCHEMA
 
     def __init__(
         self,

@@ -29,6 +29,7 @@ from repositories.core.context import Ctx
 from repositories.core.operation import Steps, operation
 from repositories.core.query import as_dict
 from repositories.core.repository import Repository
+from repositories.foreign_rows import catch_up
 
 SECONDS_PER_DAY = 86_400
 EPOCH = date(1970, 1, 1)
@@ -217,6 +218,7 @@ def _records(totals: Sequence[Any], models: Sequence[Any], *, now: int) -> list[
 
 
 def _calculate_metrics(ctx: Ctx) -> Steps[list[dict[str, Any]] | None]:
+    yield from catch_up(ctx)  # runs another writer stored lack the columns counted below
     metrics = ctx.tables.metrics
     starting = yield from _starting_date(ctx)
     if starting is None:

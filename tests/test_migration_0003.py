@@ -243,12 +243,13 @@ def test_the_backfill_command_fills_rows_another_writer_stored(db_url: URL, caps
     try:
         seed_legacy(engine)  # at head, as agno's own class or a hand-written INSERT would leave them
         assert {r["model_id"] for r in stored(engine)[0]} == {None}
-        assert migrate.main(["--url", url, "backfill", "--batch", str(BATCH)]) == 0
+        # --schema '': the URL's own schema, where migrate.upgrade(url) put the tables.
+        assert migrate.main(["--url", url, "--schema", "", "backfill", "--batch", str(BATCH)]) == 0
         assert_backfilled(engine)
         assert f"backfill agno_runs [{'#' * 30}] {RUNS}/{RUNS}" in capsys.readouterr().err
         # Idempotent: a second pass changes nothing.
         before = stored(engine)
-        migrate.main(["--url", url, "backfill"])
+        migrate.main(["--url", url, "--schema", "", "backfill"])
         assert stored(engine) == before
     finally:
         engine.dispose()
@@ -261,13 +262,15 @@ def test_the_backfill_command_takes_a_renamed_table_set(db_url: URL) -> None:
     engine = create_engine(db_url)
     try:
         seed_legacy(engine, custom, runs=5, sessions=3)
-        assert migrate.main(["--url", url, "backfill", "--prefix", "team_a_"]) == 0
+        assert migrate.main(["--url", url, "--schema", "", "backfill", "--prefix", "team_a_"]) == 0
         assert_backfilled(engine, custom, runs=5, sessions=3)
     finally:
         engine.dispose()
 
 
-def test_the_backfill_command_refuses_a_database_before_0003_and_changes_nothing(db_url: URL) -> None:
+def test_the_backfill_command_refuses_a_database_before_0003_and_changes_nothing(
+    db_url: URL, capsys: pytest.CaptureFixture[str]
+) -> None:
     url = url_of(db_url)
     with pytest.raises(RuntimeError, match=r"\(not migrated\).*agno-models upgrade"):
         migrate.backfill(url)
@@ -275,8 +278,8 @@ def test_the_backfill_command_refuses_a_database_before_0003_and_changes_nothing
     engine = create_engine(db_url)
     try:
         seed_legacy(engine)
-        with pytest.raises(RuntimeError, match=r"at revision 0002.*revision 0003"):
-            migrate.main(["--url", url, "backfill"])
+        assert migrate.main(["--url", url, "--schema", "", "backfill"]) == 1
+        assert re.search(r"backfill: error: .*at revision 0002.*revision 0003", capsys.readouterr().err)
         with engine.connect() as conn:
             assert migrate.current_revision(conn) == "0002"
         assert "model_id" not in columns_of(engine, DEFAULT_NAMES.runs)

@@ -104,9 +104,20 @@ def test_every_model_is_a_migrated_table() -> None:
     assert len(MODELS) == 17
 
 
+# Revision 0007's triggers keep these from the runs: what a row says is overwritten by the count.
+DERIVED_BY_THE_DATABASE = {
+    ("agno_sessions", "run_count"), ("agno_sessions", "last_run_at"), ("agno_sessions", "runs_version"),
+    ("agno_runs", "row_version"),
+}
+
+
 def test_every_table_round_trips_a_demanding_row(migrated: sa.Engine) -> None:
     payload = big_json()
     rows = {m: row_for(m, payload) for m in parents_first(MODELS)}
+    for model, values in rows.items():
+        for table, attr in DERIVED_BY_THE_DATABASE:
+            if model.__tablename__ == table:
+                values[attr] = 0  # the triggers count up from here; the largest BIGINT would overflow
     # Foreign keys point at the parents' (identical, full-length) ids; link parents by key.
     for model, values in rows.items():
         for fk in model.__table__.foreign_keys:
@@ -123,8 +134,13 @@ def test_every_table_round_trips_a_demanding_row(migrated: sa.Engine) -> None:
 
     with Session(migrated) as session:
         for model, values in rows.items():
-            (stored,) = session.exec(select(model)).all()
+            # By primary key: the migration also writes agno's own schema-version rows.
+            key = tuple(values[c.key] for c in model.__table__.primary_key.columns)
+            stored = session.get(model, key if len(key) > 1 else key[0])
+            assert stored is not None, model.__tablename__
             for attr, expected in values.items():
+                if (model.__tablename__, attr) in DERIVED_BY_THE_DATABASE:
+                    continue
                 assert_same(expected, getattr(stored, attr), f"{model.__tablename__}.{attr}")
 
 

@@ -97,7 +97,8 @@ def test_a_table_set_still_refuses_tables_without_its_version_table(db_url: URL)
     """Completing a half-applied 0001 trusts the set's own version table, not any table of that name."""
     engine = create_engine(db_url)
     with engine.begin() as conn:
-        conn.execute(sa.text("CREATE TABLE agno_sessions (session_id VARCHAR(64) PRIMARY KEY)"))
+        # Not agno's either (a column agno never creates), so it is not adopted.
+        conn.execute(sa.text("CREATE TABLE agno_sessions (session_id VARCHAR(64) PRIMARY KEY, mine INTEGER)"))
     with pytest.raises(RuntimeError, match="agno_sessions already exist but are not tracked"):
         migrate.upgrade(url_of(db_url))
     assert not sa.inspect(engine).has_table(DEFAULT_NAMES.version_table)

@@ -32,7 +32,7 @@ op = _repeatable.RepeatableOp(owned_op)
 
 revision: str = '0001'
 down_revision: str | None = None
-branch_labels: str | Sequence[str] | None = None
+branch_labels: str | Sequence[str] | None = ("agno_models",)  # our history, apart from the user's
 depends_on: str | Sequence[str] | None = None
 
 

@@ -24,8 +24,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op as alembic_op
 
-from agno_models.migrate import names_in_context
-from agno_models.migrate import owned_op as op
+from agno_models.migration_context import names_in_context
+from agno_models.migration_context import owned_op as op
 
 revision: str = '0007'
 down_revision: str | None = '0004'

@@ -8,40 +8,56 @@ only the executor differs. Drivers: psycopg 3 (async mode), aiosqlite, aiomysql.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import inspect
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from agno.db.base import AsyncBaseDb
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from agno_models.engine import create_async_engine, create_engine, sync_url
 from repositories.core.db import StorageConfig, check_table_arguments, default_id
-from repositories.core.operation import Operation, is_operation, run_async
-from repositories.core.schema import ensure_schema
+from repositories.core.operation import Operation, is_operation, procedure_of, run_async, run_procedure
+from repositories.core.storage import AsyncConnect
 
 T = TypeVar("T")
 
 
-def async_twin(sync_methods: type, name: str) -> type:
-    """A class whose methods are coroutine versions of ``sync_methods``' agno operations."""
+def async_twin(sync_methods: type, name: str, *, rename: Callable[[str], str] = lambda attr: attr) -> type:
+    """A class whose methods are coroutine versions of ``sync_methods``' public methods.
+
+    Each must be an ``@operation`` (its coroutine awaits ``self._arun``) or a ``@procedure``
+    (awaited step by step). ``rename`` names the twins (agno's VectorDb: ``insert`` -> ``async_insert``).
+    """
     namespace: dict[str, Any] = {"__doc__": f"Async twin of {sync_methods.__name__}."}
     for attr in dir(sync_methods):
         fn = getattr(sync_methods, attr)
         if not attr.startswith("_") and inspect.isfunction(fn):
-            if not is_operation(fn):
-                raise TypeError(f"{fn.__qualname__} must be an @operation to have an async twin")
-            namespace[attr] = _coroutine(fn)
+            namespace[rename(attr)] = _coroutine(fn, rename(attr))
     return type(name, (), namespace)
 
 
-def _coroutine(fn: Any) -> Any:
-    @functools.wraps(fn)
-    async def method(self: AsyncSqlDb, *args: Any, **kwargs: Any) -> Any:
-        return await self._arun(fn(self, *args, **kwargs))  # our _run hands the operation back
+def _coroutine(fn: Any, name: str) -> Any:
+    program = procedure_of(fn)
+    if program is not None:
 
+        @functools.wraps(fn)
+        async def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+            return await run_procedure(program(self, *args, **kwargs), self._arun)
+
+    elif is_operation(fn):
+        build = fn.__agno_operation__
+
+        @functools.wraps(fn)
+        async def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+            return await self._arun(build(self, *args, **kwargs))
+
+    else:
+        raise TypeError(f"{fn.__qualname__} must be an @operation or a @procedure to have an async twin")
+    method.__name__ = name
+    method.__qualname__ = f"{fn.__qualname__.rpartition('.')[0]}.{name}".lstrip(".")
     return method
 
 
@@ -69,8 +85,6 @@ class AsyncSqlDb(StorageConfig, AsyncBaseDb):
         self._table_arguments = tables
         self._configure(dialect_name=self.db_engine.dialect.name, db_schema=db_schema, auto_upgrade=auto_upgrade,
                         knowledge_embeddings_table=knowledge_embeddings_table)
-        self._schema_ready = False
-        self._schema_lock = asyncio.Lock()
 
     # --- plumbing -------------------------------------------------------------------------
 
@@ -78,23 +92,11 @@ class AsyncSqlDb(StorageConfig, AsyncBaseDb):
         return op  # the sync method bodies build operations; the async twin awaits them
 
     async def _ensure_schema(self) -> None:
-        if self._schema_ready:
-            return
-        async with self._schema_lock:
-            if not self._schema_ready:
-                # Alembic is synchronous: migrate through the sync twin of the driver, off the loop.
-                engine = create_engine(sync_url(self.db_engine.url))
-                try:
-                    self.migrated_on_first_use = await asyncio.to_thread(
-                        ensure_schema, engine, schema=self.db_schema, names=self.table_names,
-                        auto_upgrade=self.auto_upgrade,
-                    )
-                finally:
-                    engine.dispose()
-                self._schema_ready = True
+        # Alembic is synchronous: migrate through the sync twin of the driver, off the loop.
+        await self._schema.aensure(lambda: create_engine(sync_url(self.db_engine.url)), temporary=True)
 
-    def _connect(self, writes: bool) -> Any:
-        return _Connect(self, writes)
+    def _connect(self, writes: bool) -> AsyncConnect:
+        return AsyncConnect(self.db_engine, self._storage.options(writes=writes))
 
     async def _arun(self, op: Operation[T]) -> T:
         await self._ensure_schema()
@@ -122,22 +124,3 @@ class AsyncSqlDb(StorageConfig, AsyncBaseDb):
     async def close(self) -> None:
         await self.db_engine.dispose()
 
-
-class _Connect:
-    """``async with`` an AsyncConnection set up for one operation."""
-
-    def __init__(self, db: AsyncSqlDb, writes: bool) -> None:
-        self.db, self.writes = db, writes
-        self.conn: AsyncConnection | None = None
-
-    async def __aenter__(self) -> AsyncConnection:
-        conn = await self.db.db_engine.connect()
-        options = self.db._translate()
-        if self.db.dialect == "sqlite" and self.writes:
-            options["sqlite_begin"] = "IMMEDIATE"
-        self.conn = await conn.execution_options(**options) if options else conn
-        return self.conn
-
-    async def __aexit__(self, *exc: Any) -> None:
-        assert self.conn is not None
-        await self.conn.close()

@@ -7,7 +7,6 @@ agno methods through a small mixin, so a method reads the same for all three dat
 
 from __future__ import annotations
 
-import threading
 from typing import Any, ClassVar, TypeVar
 
 import sqlalchemy as sa
@@ -19,10 +18,9 @@ from agno_models.engine import create_engine
 from agno_models.layout import TableNames
 from agno_models.registry import kinds
 from repositories.core.context import Ctx
-from repositories.core.dialects import dialect_family, dialect_for
 from repositories.core.operation import Operation, run_sync
 from repositories.core.run_cache import RunCache
-from repositories.core.schema import ensure_schema
+from repositories.core.storage import QueryEngines, SchemaGate, Storage
 from repositories.core.tables import TableSet
 
 T = TypeVar("T")
@@ -60,21 +58,34 @@ class StorageConfig:
     table_names: TableNames
     tables: TableSet
     _ctx: Ctx
+    _storage: Storage
+    _schema: SchemaGate
 
     def _configure(
         self, *, dialect_name: str, db_schema: str | None, auto_upgrade: bool, knowledge_embeddings_table: str | None
     ) -> None:
-        self.dialect = dialect_family(dialect_name)
-        self.db_schema = db_schema if db_schema is not None else self.default_db_schema
-        if self.dialect == "sqlite" and self.db_schema is not None:
-            raise ValueError("SQLite has no schemas; use a separate database file instead of db_schema")
+        self._storage = storage = Storage.make(
+            dialect_name=dialect_name, db_schema=db_schema, default_schema=self.default_db_schema,
+            names=table_names_of(self, knowledge_embeddings_table), auto_upgrade=auto_upgrade,
+        )
+        self.dialect = storage.dialect.name
+        self.db_schema = storage.schema
         self.auto_upgrade = auto_upgrade
-        self.table_names = table_names_of(self, knowledge_embeddings_table)
-        self.tables = TableSet.for_names(self.table_names)
-        self._ctx = Ctx(tables=self.tables, dialect=dialect_for(self.dialect))
-        self.migrated_on_first_use = False  # whether this instance ran the migrations
-        self._metrics_refreshed_at = 0.0
-        self._run_cache = RunCache()  # deserialized runs of recently read sessions  # get_metrics recalculates at most once a minute
+        self.table_names = storage.names
+        self.tables = storage.tables
+        self._ctx = storage.ctx
+        self._schema = SchemaGate(storage)
+        self._metrics_refreshed_at = 0.0  # get_metrics recalculates at most once a minute
+        self._run_cache = RunCache()  # deserialized runs of recently read sessions
+
+    @property
+    def migrated_on_first_use(self) -> bool:
+        """Whether this instance ran the migrations."""
+        return self._schema.migrated
+
+    @property
+    def _schema_ready(self) -> bool:
+        return self._schema.ready
 
     def _adopt_engine(self, db_engine: Any, db_url: str | None, factory: Any) -> Any:
         """Use the caller's engine, or build one from ``db_url`` with ``factory``."""
@@ -88,7 +99,7 @@ class StorageConfig:
 
     def _translate(self) -> dict[str, Any]:
         """Execution options that qualify the (schema-less) tables with ``db_schema``."""
-        return {} if self.db_schema is None else {"schema_translate_map": {None: self.db_schema}}
+        return self._storage.translate()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -125,36 +136,19 @@ class SqlDb(StorageConfig, BaseDb):
         self._configure(dialect_name=self.db_engine.dialect.name, db_schema=db_schema, auto_upgrade=auto_upgrade,
                         knowledge_embeddings_table=knowledge_embeddings_table)
         # What agno's own tooling reaches for (e.g. the Session factory in AgentOS helpers).
+        self._query_engines = QueryEngines(self.db_engine, self._storage)
         self.Session: scoped_session[Any] = scoped_session(
             sessionmaker(bind=self._engine_for_queries(), expire_on_commit=False)
         )
-        self._schema_ready = False
-        self._schema_lock = threading.Lock()
 
     # --- plumbing -------------------------------------------------------------------------
 
     def _engine_for_queries(self, *, writes: bool = False) -> Engine:
         """The engine with this db's execution options (made once: building one costs per call)."""
-        engines = self.__dict__.setdefault("_query_engines", {})
-        engine = engines.get(writes)
-        if engine is None:
-            engine = self.db_engine.execution_options(**self._translate()) if self.db_schema else self.db_engine
-            if self.dialect == "sqlite" and writes:
-                # Take the write lock up front: a deferred transaction that reads and then writes
-                # can fail with "database is locked" when another writer got in between.
-                engine = engine.execution_options(sqlite_begin="IMMEDIATE")
-            engines[writes] = engine
-        return engine
+        return self._query_engines.get(writes=writes)
 
     def _ensure_schema(self) -> None:
-        if self._schema_ready:
-            return
-        with self._schema_lock:
-            if not self._schema_ready:
-                self.migrated_on_first_use = ensure_schema(
-                    self.db_engine, schema=self.db_schema, names=self.table_names, auto_upgrade=self.auto_upgrade
-                )
-                self._schema_ready = True
+        self._schema.ensure(lambda: self.db_engine)
 
     def _connect(self, writes: bool) -> Connection:
         return self._engine_for_queries(writes=writes).connect()

@@ -14,7 +14,7 @@ import functools
 import inspect
 import re
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
 
@@ -44,7 +44,21 @@ class Bound:
     parameters: dict[str, Any] | list[dict[str, Any]]
 
 
-Step = Executable | Bound
+class Special:
+    """A step that needs the connection itself (a COPY, a statement on the driver's cursor).
+
+    The executor hands it its connection: ``run_sync`` a ``Connection``, ``run_async`` an
+    ``AsyncConnection``; what it returns is sent back to the operation.
+    """
+
+    def run_sync(self, conn: Connection) -> Any:
+        raise NotImplementedError
+
+    async def run_async(self, conn: Any) -> Any:
+        raise NotImplementedError
+
+
+Step = Executable | Bound | Special
 Steps = Generator[Step, Result[Any], T]
 
 
@@ -78,18 +92,21 @@ def operation(
     def decorate(fn: Callable[Concatenate[Any, P], Steps[T]]) -> Callable[Concatenate[Any, P], T]:
         name = fn.__name__
 
-        @functools.wraps(fn)
-        def method(self: Any, *args: P.args, **kwargs: P.kwargs) -> T:
+        def build(self: Any, *args: P.args, **kwargs: P.kwargs) -> Operation[T]:
             bound = check_call(fn, (self, *args), kwargs)  # before any statement, sync and async alike
             if absent is not NOTHING:
                 matchable = without_unmatchable(fn, bound)
                 if matchable is None:
                     value = _absent_value(absent, bound)
-                    return self._run(Operation(start=lambda: _answer(value), writes=False, name=name))  # type: ignore[no-any-return]
+                    return Operation(start=lambda: _answer(value), writes=False, name=name)
                 args, kwargs = matchable.args[1:], matchable.kwargs  # type: ignore[assignment]
-            return self._run(Operation(start=lambda: fn(self, *args, **kwargs), writes=writes, name=name))  # type: ignore[no-any-return]
+            return Operation(start=lambda: fn(self, *args, **kwargs), writes=writes, name=name)
 
-        method.__agno_operation__ = True  # type: ignore[attr-defined]
+        @functools.wraps(fn)
+        def method(self: Any, *args: P.args, **kwargs: P.kwargs) -> T:
+            return self._run(build(self, *args, **kwargs))  # type: ignore[no-any-return]
+
+        method.__agno_operation__ = build  # type: ignore[attr-defined]
         return method
 
     return decorate
@@ -125,7 +142,58 @@ def unit(*, writes: bool) -> Callable[[Callable[P, Steps[T]]], Callable[P, Opera
 
 
 def is_operation(fn: Any) -> bool:
-    return getattr(fn, "__agno_operation__", False) is True
+    return callable(getattr(fn, "__agno_operation__", None))
+
+
+@dataclass(frozen=True)
+class Call:
+    """Work a procedure does outside any transaction, in a sync and an async form (an embedder call)."""
+
+    sync: Callable[[], Any]
+    asynchronous: Callable[[], Awaitable[Any]]
+
+
+Program = Generator["Operation[Any] | Call", Any, T]
+
+
+def procedure(fn: Callable[Concatenate[Any, P], Program[T]]) -> Callable[Concatenate[Any, P], T]:
+    """Make a generator method that yields :class:`Operation` s and :class:`Call` s a method.
+
+    For methods that do more than one transaction's work (embed, then write). The sync method
+    runs each operation with ``self._run`` and each call's sync form; ``async_twin`` derives the
+    coroutine that awaits ``self._arun`` and the calls' async forms. Written once, like ``@operation``.
+    """
+
+    @functools.wraps(fn)
+    def method(self: Any, *args: P.args, **kwargs: P.kwargs) -> T:
+        return run_procedure_sync(fn(self, *args, **kwargs), self._run)
+
+    method.__agno_procedure__ = fn  # type: ignore[attr-defined]
+    return method
+
+
+def run_procedure_sync(program: Program[T], run: Callable[[Operation[Any]], Any]) -> T:
+    """A procedure's steps: operations by ``run``, calls in their sync form."""
+    try:
+        step = next(program)
+        while True:
+            step = program.send(run(step) if isinstance(step, Operation) else step.sync())
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+
+
+def procedure_of(fn: Any) -> Callable[..., Program[Any]] | None:
+    return getattr(fn, "__agno_procedure__", None)
+
+
+async def run_procedure(program: Program[T], arun: Callable[[Operation[Any]], Awaitable[Any]]) -> T:
+    """A procedure's steps, awaited: operations by ``arun``, calls in their async form."""
+    try:
+        step = next(program)
+        while True:
+            step = program.send(await (arun(step) if isinstance(step, Operation) else step.asynchronous()))
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
 
 
 def is_transient(error: BaseException) -> bool:
@@ -190,11 +258,15 @@ def too_deep(op: Operation[Any]) -> ValueError:
     return ValueError(f"{op.name}: a value nests too deeply to store (JSON documents hold at most {MAX_JSON_DEPTH} levels)")
 
 
-def drive(steps: Steps[T], execute: Callable[..., Result[Any]]) -> T:
-    """Run an operation's steps against ``execute`` (a ``Connection.execute``)."""
+def drive(steps: Steps[T], conn: Connection) -> T:
+    """Run an operation's steps on ``conn``."""
+    execute = conn.execute
     try:
         step = next(steps)
         while True:
+            if isinstance(step, Special):
+                step = steps.send(step.run_sync(conn))
+                continue
             try:
                 result = execute(step.statement, step.parameters) if type(step) is Bound else execute(step)
             except BIND_ERRORS as error:
@@ -227,7 +299,7 @@ def run_sync(connect: Callable[[bool], Any], op: Operation[T]) -> T:
             with connect(op.writes) as conn:
                 conn: Connection
                 with conn.begin():
-                    result = drive(op.start(), conn.execute)
+                    result = drive(op.start(), conn)
                     committing = True
                 return result
         except RecursionError:
@@ -257,6 +329,9 @@ async def run_async(connect: Callable[[bool], Any], op: Operation[T]) -> T:
                     try:
                         step = next(steps)
                         while True:
+                            if isinstance(step, Special):
+                                step = steps.send(await step.run_async(conn))
+                                continue
                             try:
                                 if type(step) is Bound:
                                     result = await conn.execute(step.statement, step.parameters)

@@ -66,11 +66,25 @@ Writes
     precomputed embeddings take the bulk path, binary COPY on PostgreSQL and executemany elsewhere.
     On PostgreSQL a load of at least 1,000 chunks and at least as many as the base holds drops the
     base's HNSW index, COPYs and rebuilds it in the same transaction (other sessions wait for the
-    table meanwhile; see ``operations._pg_bulk_write``); smaller writes go into the live index.
+    table meanwhile; see ``backends.postgresql._bulk_write``); smaller writes go into the live index.
     Errors propagate; a dimension mismatch, an empty query or a NaN is a ValueError.
+
+Modules
+    ``store.py`` construction and plumbing (the db classes' ``core.storage`` and executors);
+    ``methods.py`` agno's methods, each one ``@procedure`` whose ``async_`` twin is derived;
+    ``documents.py`` / ``checks.py`` documents to validated rows; ``chunkops.py`` and ``search.py``
+    the operations; ``backends/`` what each database does its own way (keyword query, per-base
+    structures, bulk writes); ``hnsw.py`` / ``exact.py`` the two vector search strategies;
+    ``filters.py`` metadata filters (on ``Dialect.json_*``); ``pgindex.py``, ``pgcopy.py``,
+    ``pgwire.py``, ``steps.py`` PostgreSQL's index DDL, COPY encoding, binary vectors, and the
+    special steps (COPY, raw cursor) the core executors hand their connection.
 """
 
-from repositories.vectors.embedder import HashingEmbedder
+from agno_models.extras import require
+
+require("numpy", needed_for="agno-models knowledge bases (SqliteVectorDb, MySQLVectorDb, PgVectorDb)")
+
+from repositories.vectors.embedder import HashingEmbedder  # after the extra check
 from repositories.vectors.store import DEFAULT_EF_SEARCH, MySQLVectorDb, PgVectorDb, SqliteVectorDb, SqlVectorDb
 
 __all__ = ["DEFAULT_EF_SEARCH", "HashingEmbedder", "MySQLVectorDb", "PgVectorDb", "SqlVectorDb", "SqliteVectorDb"]

@@ -13,11 +13,22 @@ chunks of 384 dimensions are a 150 MB matrix, scored in milliseconds.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Generator, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import sqlalchemy as sa
 from agno.vectordb.distance import Distance
+from sqlalchemy.sql import ColumnElement
+from sqlalchemy.types import NullType
+
+from repositories.vectors.base import Base
+from repositories.vectors.rows import ID_CHUNK, fetch
+
+if TYPE_CHECKING:
+    from repositories.vectors.search import Plan
+
+Steps = Generator[Any, Any, Any]
 
 
 class EmbeddingCache:
@@ -138,3 +149,55 @@ class EmbeddingCache:
         # Ties (identical vectors) break by id so results are deterministic.
         order = sorted(nearest.tolist(), key=lambda i: (float(chosen[i]), candidates[i]))
         return [(candidates[i], float(chosen[i])) for i in order]
+
+
+# --- the search strategy of the backends without a vector index -------------------------------
+
+
+def _sync_cache(base: Base) -> Steps:
+    """Bring the base's embedding cache in line with the database (see the module docstring)."""
+    table = base.table
+    stamp = sa.type_coerce(table.c.updated_at, NullType())  # compared for equality only: skip conversion
+    # Over the base alone, so the (knowledge_base, updated_at) index answers it without the table.
+    check = sa.select(sa.func.count(), sa.func.max(stamp)).select_from(table).where(base.predicate())
+    check = base.backend.by_updated_at(base, check)
+    fingerprint = tuple((yield check).one())
+    cache: EmbeddingCache = base.cache
+    if cache.fingerprint == fingerprint:
+        return
+    live = (yield sa.select(table.c.id, stamp).where(base.vector_predicate())).all()
+    pairs = [(row[0], row[1]) for row in live]
+    stale = cache.stale(pairs)
+    blob = sa.type_coerce(table.c.embedding, sa.LargeBinary())
+    width = 4 * base.dimensions
+    for start in range(0, len(stale), ID_CHUNK):
+        chunk = stale[start : start + ID_CHUNK]
+        got = (yield sa.select(table.c.id, stamp, blob).where(base.vector_predicate(), table.c.id.in_(chunk))).all()
+        if any(len(row[2]) != width for row in got):
+            raise ValueError(f"knowledge base {base.name!r} holds an embedding that is not {base.dimensions} float32s")
+        matrix = np.frombuffer(b"".join(row[2] for row in got), dtype="<f4").reshape(len(got), base.dimensions)
+        cache.put([row[0] for row in got], [row[1] for row in got], matrix)
+    if cache.retain([chunk_id for chunk_id, _ in pairs]):
+        cache.fingerprint = fingerprint
+
+
+class ExactSearch:
+    def nearest(self, base: Base, query: np.ndarray, where: ColumnElement[bool] | None, limit: int) -> Steps:
+        # No lock is held across the reads (the generator may run on an event loop); two syncs racing
+        # each other repeat the same reads, and a cache left inconsistent forgets its fingerprint.
+        yield from _sync_cache(base)
+        if where is None:
+            return base.cache.top(None, query, limit, base.distance)
+        candidates = (yield sa.select(base.table.c.id).where(base.vector_predicate(), where)).scalars().all()
+        return base.cache.top(candidates, query, limit, base.distance)
+
+    def hits(self, base: Base, query: np.ndarray, where: ColumnElement[bool] | None, limit: int) -> Steps:
+        ranked = yield from self.nearest(base, query, where, limit)
+        return ranked, (yield from fetch(base, [i for i, _ in ranked]))
+
+    def explain(self, base: Base, vector: np.ndarray | None, plan: Plan) -> Steps:
+        raise ValueError("explain() shows PostgreSQL plans; SQLite and MySQL search exactly with NumPy")
+        yield
+
+
+STRATEGY = ExactSearch()

@@ -18,14 +18,13 @@ the engine; these tools change nothing outside the vector store's own statements
 
 from __future__ import annotations
 
+import importlib.util
 import struct
+from functools import cache
 from typing import Any
 
 import numpy as np
-import psycopg
 import sqlalchemy as sa
-from psycopg.adapt import Dumper
-from psycopg.pq import Format
 from sqlalchemy.sql import ColumnElement
 
 _HEADER = struct.Struct(">HH")
@@ -40,17 +39,26 @@ class QueryVector:
         self.payload = _HEADER.pack(vector.shape[0], 0) + vector.astype(">f4", copy=False).tobytes()
 
 
-class QueryVectorDumper(Dumper):
-    format = Format.BINARY
-    oid = 0  # unknown: the server types the parameter from the cast around it
+@cache
+def _dumper() -> type:
+    # Built on first use: psycopg comes with the [postgres] extra, and SQLite or MySQL stores
+    # import this module without it.
+    from psycopg.adapt import Dumper
+    from psycopg.pq import Format
 
-    def dump(self, obj: QueryVector) -> bytes:
-        return obj.payload
+    class QueryVectorDumper(Dumper):
+        format = Format.BINARY
+        oid = 0  # unknown: the server types the parameter from the cast around it
+
+        def dump(self, obj: QueryVector) -> bytes:
+            return obj.payload
+
+    return QueryVectorDumper
 
 
 def register(adapters: Any) -> None:
     """Teach a psycopg adapters map (a connection's, or ``psycopg.adapters``) to bind ``QueryVector``."""
-    adapters.register_dumper(QueryVector, QueryVectorDumper)
+    adapters.register_dumper(QueryVector, _dumper())
 
 
 def registered(driver_connection: Any, info: dict[Any, Any]) -> None:
@@ -66,7 +74,10 @@ def registered(driver_connection: Any, info: dict[Any, Any]) -> None:
 
 _INFO_KEY = "agno_models.vectors.query_vector"
 
-register(psycopg.adapters)
+if importlib.util.find_spec("psycopg") is not None:
+    import psycopg
+
+    register(psycopg.adapters)
 
 
 def decode(data: bytes | memoryview | None) -> np.ndarray | None:

@@ -47,7 +47,7 @@ def test_first_call_migrates_to_head(backend: str, db_url: URL) -> None:
 
 def test_without_auto_upgrade_a_database_behind_is_an_error(backend: str, db_url: URL) -> None:
     db = make_db(backend, db_url, auto_upgrade=False)
-    with pytest.raises(SchemaNotReadyError, match="upgrade head"):
+    with pytest.raises(SchemaNotReadyError, match="agno-models upgrade --url"):
         db.get_sessions()
     assert "agno_sessions" not in tables(db_url, schema_of(backend, db_url))
     db.close()
@@ -107,3 +107,7 @@ def test_processes_starting_together_migrate_once(backend: str, db_url: URL) -> 
         assert worker.returncode == 0, err
         results.append(json.loads(out.strip().splitlines()[-1]))
     assert sorted(r["migrated"] for r in results) == [False, False, True]
+    if backend == "sqlite":
+        # The lock is the file's own: nothing but the database (and its WAL files) is left beside it.
+        db_file = Path(db_url.database or "")
+        assert {p.name for p in db_file.parent.iterdir()} <= {db_file.name, db_file.name + "-wal", db_file.name + "-shm"}

@@ -517,11 +517,14 @@ def test_a_bulk_load_rebuilds_the_index_and_searches_use_it(make: Make, backend:
     store.insert("h1", vector_docs(vectors[:2000]))  # empty base: rebuilt
     assert sum(s.startswith("DROP INDEX") for s in statements) == 1, statements
     assert sum(s.startswith("CREATE INDEX") for s in statements) == 1, statements
+    assert sum(s.startswith("ANALYZE") for s in statements) == 1, statements  # planned on fresh statistics
     assert _index_state(store) == [(before[0], True)]
+    assert f"Index Scan using {before[0]}" in store.store.explain("q", limit=10)
     statements.clear()
     more = vector_docs(vectors)[2000:]  # 1,000 rows into a base of 2,000: maintained row by row
     store.insert("h2", more)
     assert not any(s.startswith(("DROP INDEX", "CREATE INDEX")) for s in statements), statements
+    assert sum(s.startswith("ANALYZE") for s in statements) == 1, statements
     assert store.get_count() == 3000 and _index_state(store) == [(before[0], True)]
     assert names(store.search("q", limit=1)) == ["c1234"]
     assert names(store.search("r", limit=1)) == ["c2500"]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.sql import ColumnElement, FromClause, Select
 from sqlalchemy.sql.dml import Insert
+
+from agno_models.engine import json_dumps
 
 Incoming = Callable[[str], ColumnElement[Any]]
 Rows = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
@@ -32,6 +35,18 @@ class Dialect:
     locks_rows: ClassVar[bool] = True
     # INSERT ... ON CONFLICT ... RETURNING; MariaDB's RETURNING has no ON DUPLICATE KEY form.
     returns_upserted: ClassVar[bool] = True
+    # Whether tables can live in a schema (MySQL: a database) other than the connection's.
+    has_schemas: ClassVar[bool] = True
+    # The JSON type names ``json_kind`` returns, per kind of JSON value.
+    json_kinds: ClassVar[Mapping[str, tuple[str, ...]]]
+
+    def json_dumps(self, value: Any) -> str:
+        """``value`` as the JSON text this database stores (or a ValueError saying why it cannot)."""
+        return json_dumps(value)
+
+    def begin_options(self, *, writes: bool) -> dict[str, Any]:
+        """Execution options for an operation's transaction (SQLite: take the write lock up front)."""
+        return {}
 
     def upsert(
         self,
@@ -87,3 +102,47 @@ class Dialect:
     def matches_any(self, text: ColumnElement[str], patterns: Sequence[str]) -> ColumnElement[bool]:
         """``text`` matches one of the LIKE ``patterns`` (``\\`` escapes), ignoring case, not accents."""
         return sa.or_(*[text.ilike(p, escape="\\") for p in patterns])
+
+    # --- typed access to a JSON document's values (metadata filters) -------------------------
+
+    def json_kind(self, column: Any, keys: Sequence[str]) -> ColumnElement[Any]:
+        """The JSON type name of the value at ``keys`` (NULL when absent), spelled as in ``json_kinds``."""
+        raise NotImplementedError
+
+    def json_text(self, column: Any, keys: Sequence[str]) -> ColumnElement[Any]:
+        """The value at ``keys`` as text (a string unquoted)."""
+        raise NotImplementedError
+
+    def json_is(self, column: Any, keys: Sequence[str], kind: str) -> ColumnElement[bool]:
+        return self.json_kind(column, keys).in_(self.json_kinds[kind])
+
+    def json_number(self, column: Any, keys: Sequence[str]) -> ColumnElement[Any]:
+        """The number at ``keys``, or NULL when the value there is not a number (so no cast can fail)."""
+        value = sa.cast(self.json_text(column, keys), sa.Float())
+        return sa.case((self.json_is(column, keys, "number"), value), else_=sa.null())
+
+    def json_equals(self, column: Any, keys: Sequence[str], value: Any) -> ColumnElement[bool]:
+        """Typed equality of the JSON value at ``keys`` with a Python scalar ("1" is not 1)."""
+        if value is None:
+            return self.json_is(column, keys, "null")
+        if isinstance(value, bool):
+            return sa.and_(self.json_is(column, keys, "boolean"), self.json_text(column, keys) == json.dumps(value))
+        if isinstance(value, int | float):
+            return self.json_number(column, keys) == float(value)
+        if isinstance(value, str):
+            return sa.and_(self.json_is(column, keys, "string"), self.json_text(column, keys) == value)
+        raise ValueError(f"cannot filter metadata on a value of type {type(value).__name__}: {value!r}")
+
+    def json_contains(self, column: Any, document: Mapping[str, Any]) -> ColumnElement[bool]:
+        """``column`` holds ``document`` the way PostgreSQL's ``jsonb @>`` means it."""
+        raise NotImplementedError
+
+
+def json_path(keys: Sequence[str]) -> str:
+    """A JSON path (``$."a"."b"``) for keys that can be written in one."""
+    for key in keys:
+        if not isinstance(key, str) or not key:
+            raise ValueError(f"metadata filter keys must be non-empty strings, got {key!r}")
+        if '"' in key or "\\" in key:
+            raise ValueError(f"metadata filter key {key!r} contains a quote or backslash, which cannot be filtered on")
+    return "$" + "".join(f'."{key}"' for key in keys)

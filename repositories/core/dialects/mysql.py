@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+import json
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
 from sqlalchemy.sql import ColumnElement, FromClause
 from sqlalchemy.sql.dml import Insert
 
-from repositories.core.dialects.base import Dialect, Incoming, Rows, Updates, _assignments, _values
+from repositories.core.dialects.base import Dialect, Incoming, Rows, Updates, _assignments, _values, json_path
 
 
 class MySQLDialect(Dialect):
     name = "mysql"
     returns_upserted = False
+    json_kinds: ClassVar[Mapping[str, tuple[str, ...]]] = {"string": ("STRING",), "number": ("INTEGER", "DOUBLE", "DECIMAL", "UNSIGNED INTEGER"),
+                  "boolean": ("BOOLEAN",), "null": ("NULL",), "array": ("ARRAY",)}
 
     def upsert(
         self,
@@ -69,6 +72,27 @@ class MySQLDialect(Dialect):
         # compare under the binary collation.
         folded = sa.func.lower(text).collate("utf8mb4_bin")
         return sa.or_(*[folded.like(sa.func.lower(p), escape="\\") for p in patterns])
+
+    def json_kind(self, column: Any, keys: Sequence[str]) -> ColumnElement[Any]:
+        return sa.func.JSON_TYPE(sa.func.JSON_EXTRACT(column, json_path(keys)))
+
+    def json_text(self, column: Any, keys: Sequence[str]) -> ColumnElement[Any]:
+        return sa.func.JSON_UNQUOTE(sa.func.JSON_EXTRACT(column, json_path(keys)))
+
+    def json_number(self, column: Any, keys: Sequence[str]) -> ColumnElement[Any]:
+        value = sa.cast(self.json_text(column, keys), mysql.DOUBLE())
+        return sa.case((self.json_is(column, keys, "number"), value), else_=sa.null())
+
+    def json_contains(self, column: Any, document: Mapping[str, Any]) -> ColumnElement[bool]:
+        _check_keys(document)
+        return sa.func.JSON_CONTAINS(column, json.dumps(document, allow_nan=False)) == 1
+
+
+def _check_keys(document: Mapping[str, Any]) -> None:
+    for key, value in document.items():
+        json_path([key])
+        if isinstance(value, Mapping):
+            _check_keys(value)
 
 
 def _columns_of(expression: ColumnElement[Any]) -> list[sa.Column[Any]]:

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql import ColumnElement, FromClause
 from sqlalchemy.sql.dml import Insert
 
+from agno_models.engine import json_dumps_postgres
 from repositories.core.dialects.base import Dialect, Incoming, Rows, Updates, _assignments, _values
 
 
 class PostgreSQLDialect(Dialect):
     name = "postgresql"
+    json_kinds: ClassVar[Mapping[str, tuple[str, ...]]] = {"string": ("string",), "number": ("number",), "boolean": ("boolean",), "null": ("null",),
+                  "array": ("array",)}
+
+    def json_dumps(self, value: Any) -> str:
+        return json_dumps_postgres(value)  # refuses U+0000, which PostgreSQL cannot store
 
     def upsert(
         self,
@@ -44,6 +50,16 @@ class PostgreSQLDialect(Dialect):
 
     def bytewise(self, column: ColumnElement[str]) -> ColumnElement[str]:
         return column.collate("C")
+
+    def json_kind(self, column: Any, keys: Sequence[str]) -> ColumnElement[Any]:
+        return sa.func.jsonb_typeof(column.op("#>")(sa.literal(list(keys), sa.ARRAY(sa.Text))))
+
+    def json_text(self, column: Any, keys: Sequence[str]) -> ColumnElement[Any]:
+        return column.op("#>>")(sa.literal(list(keys), sa.ARRAY(sa.Text)))
+
+    def json_contains(self, column: Any, document: Mapping[str, Any]) -> ColumnElement[bool]:
+        # The column's Python type is the generic JSON (a JSONB variant): compare as JSONB (``@>``).
+        return sa.type_coerce(column, postgresql.JSONB).contains(document)
 
 
 def _on_conflict(

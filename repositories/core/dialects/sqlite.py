@@ -2,21 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.sql import ColumnElement, FromClause
 from sqlalchemy.sql.dml import Insert
 
-from repositories.core.dialects.base import Dialect, Incoming, Rows, Updates, _values
+from repositories.core.dialects.base import Dialect, Incoming, Rows, Updates, _values, json_path
 from repositories.core.dialects.postgresql import _on_conflict
 
 
 class SQLiteDialect(Dialect):
     name = "sqlite"
     locks_rows = False  # the transaction holds the file's write lock (BEGIN IMMEDIATE)
+    has_schemas = False
+    json_kinds: ClassVar[Mapping[str, tuple[str, ...]]] = {"string": ("text",), "number": ("integer", "real"), "boolean": ("true", "false"), "null": ("null",),
+                  "array": ("array",)}
+
+    def begin_options(self, *, writes: bool) -> dict[str, Any]:
+        # Take the write lock up front: a deferred transaction that reads and then writes can
+        # fail with "database is locked" when another writer got in between.
+        return {"sqlite_begin": "IMMEDIATE"} if writes else {}
 
     def upsert(
         self,
@@ -47,6 +55,55 @@ class SQLiteDialect(Dialect):
     def matches_any(self, text: ColumnElement[str], patterns: Sequence[str]) -> ColumnElement[bool]:
         # SQLite's LIKE folds ASCII only: each pattern becomes a GLOB with a [xX] class per cased character.
         return sa.or_(*[text.op("GLOB", is_comparison=True)(like_to_glob(p)) for p in patterns])
+
+    def json_kind(self, column: Any, keys: Sequence[str]) -> ColumnElement[Any]:
+        return sa.func.json_type(column, json_path(keys))
+
+    def json_text(self, column: Any, keys: Sequence[str]) -> ColumnElement[Any]:
+        return sa.func.json_extract(column, json_path(keys))
+
+    def json_number(self, column: Any, keys: Sequence[str]) -> ColumnElement[Any]:
+        return sa.case((self.json_is(column, keys, "number"), self.json_text(column, keys)), else_=sa.null())
+
+    def json_equals(self, column: Any, keys: Sequence[str], value: Any) -> ColumnElement[bool]:
+        if isinstance(value, bool):  # json_type says 'true' / 'false'; json_extract gives 1 / 0
+            return self.json_kind(column, keys) == ("true" if value else "false")
+        return super().json_equals(column, keys, value)
+
+    def json_contains(self, column: Any, document: Mapping[str, Any]) -> ColumnElement[bool]:
+        return sa.and_(sa.true(), *self._contains(column, [], document))
+
+    def _contains(self, column: Any, keys: list[str], document: Mapping[str, Any]) -> list[ColumnElement[bool]]:
+        # No containment operator: each key of the document becomes its own typed condition.
+        conditions: list[ColumnElement[bool]] = []
+        for key, value in document.items():
+            path = [*keys, key]
+            if isinstance(value, Mapping):
+                conditions.append(self.json_is(column, path, "null").is_not(None))  # the key exists
+                conditions.extend(self._contains(column, path, value))
+            elif isinstance(value, list):
+                conditions.append(self.json_is(column, path, "array"))
+                conditions.extend(_array_holds(column, path, element) for element in value)
+            else:
+                conditions.append(self.json_equals(column, path, value))
+        return conditions
+
+
+def _array_holds(column: Any, keys: Sequence[str], value: Any) -> ColumnElement[bool]:
+    if isinstance(value, dict | list):
+        raise ValueError("SQLite cannot filter on arrays of objects or arrays; use scalar array elements")
+    each = sa.func.json_each(column, json_path(keys)).table_valued("value", "type").alias()
+    if value is None:
+        match: ColumnElement[bool] = each.c.type == "null"
+    elif isinstance(value, bool):
+        match = each.c.type == ("true" if value else "false")
+    elif isinstance(value, int | float):
+        match = sa.and_(each.c.type.in_(("integer", "real")), each.c.value == float(value))
+    elif isinstance(value, str):
+        match = sa.and_(each.c.type == "text", each.c.value == value)
+    else:
+        raise ValueError(f"cannot filter metadata on a value of type {type(value).__name__}: {value!r}")
+    return sa.exists(sa.select(1).select_from(each).where(match))
 
 
 def like_to_glob(pattern: str) -> str:
