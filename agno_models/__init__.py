@@ -16,6 +16,10 @@ from agno_models.schedules import Schedule, ScheduleRun
 from agno_models.approvals import Approval
 from agno_models.learnings import Learning
 from agno_models.components import Component, ComponentConfig, ComponentLink
+from agno_models.jobs import Job
+from agno_models.service_accounts import ServiceAccount
+from agno_models.mcp_oauth import McpOAuthClient, McpOAuthCode, McpOAuthKey, McpOAuthRefreshToken, McpOAuthTransaction
+from agno_models.authz import AuthzAuditEvent, AuthzDecision, AuthzGrouping, AuthzPolicy, AuthzRole, AuthzUser
 from agno_models.versions import SchemaVersion
 from agno_models.layout import DEFAULT_NAMES, TableNames, metadata_for
 
@@ -29,17 +33,30 @@ __all__ = [
     "AgnoSession",
     "AgnoTable",
     "Approval",
+    "AuthzAuditEvent",
+    "AuthzDecision",
+    "AuthzGrouping",
+    "AuthzPolicy",
+    "AuthzRole",
+    "AuthzUser",
     "Component",
     "ComponentConfig",
     "ComponentLink",
     "EvalRun",
+    "Job",
     "KnowledgeContent",
     "KnowledgeEmbedding",
     "Learning",
+    "McpOAuthClient",
+    "McpOAuthCode",
+    "McpOAuthKey",
+    "McpOAuthRefreshToken",
+    "McpOAuthTransaction",
     "Metrics",
     "Schedule",
     "ScheduleRun",
     "SchemaVersion",
+    "ServiceAccount",
     "Span",
     "TableNames",
     "Trace",

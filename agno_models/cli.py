@@ -169,6 +169,9 @@ def main(argv: list[str] | None = None) -> int:
         logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
         for name in ("agno_models", "repositories", "alembic"):
             logging.getLogger(name).setLevel(logging.INFO)
+    else:
+        # The command is an application: warnings (an adoption, a skipped vector table) reach stderr.
+        logging.basicConfig(level=logging.WARNING, format="%(message)s")
     try:
         return run(args, print)
     except (ValueError, RuntimeError, ImportError, CommandError, SQLAlchemyError) as error:

@@ -38,6 +38,7 @@ ID_LENGTH = 128  # ids, user ids, component ids
 NAME_LENGTH = 255  # human-readable names, endpoints
 KIND_LENGTH = 50  # enum-like values: types, statuses
 TIMESTAMP_TEXT_LENGTH = 128  # ISO-8601 strings agno keeps for traces
+IDEMPOTENCY_KEY_LENGTH = 512  # AgentOS refuses longer Idempotency-Key headers
 
 _MYSQL = ("mysql", "mariadb")
 
@@ -98,6 +99,11 @@ def name_string() -> TypeEngine[str]:
 
 def kind_string() -> TypeEngine[str]:
     return _string(KIND_LENGTH)
+
+
+def idempotency_key_string() -> TypeEngine[str]:
+    """A client's Idempotency-Key (indexed with a user id: 640 characters fit MySQL's key limit)."""
+    return _string(IDEMPOTENCY_KEY_LENGTH)
 
 
 def timestamp_text() -> TypeEngine[str]:

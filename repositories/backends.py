@@ -8,16 +8,20 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from repositories.approvals import ApprovalRepository
+from repositories.authz import AuthzRepository
 from repositories.components import ComponentConfigRepository, ComponentLinkRepository, ComponentRepository
 from repositories.core.asyncdb import AsyncSqlDb, async_twin
 from repositories.core.db import SqlDb
 from repositories.core.storage import SERVER_SCHEMA, sqlite_url
 from repositories.evals import EvalRepository
+from repositories.jobs import JobRepository
 from repositories.knowledge import KnowledgeRepository
 from repositories.learnings import LearningRepository
+from repositories.mcp_oauth import McpOAuthRepository
 from repositories.memories import MemoryRepository
 from repositories.metrics import MetricsRepository
 from repositories.schedules import ScheduleRepository
+from repositories.service_accounts import ServiceAccountRepository
 from repositories.sessions import SessionRepository
 from repositories.tracing import TracingRepository
 from repositories.versions import VersionRepository
@@ -36,6 +40,10 @@ class _Methods(
     ComponentRepository,
     ComponentConfigRepository,
     ComponentLinkRepository,
+    JobRepository,
+    ServiceAccountRepository,
+    AuthzRepository,
+    McpOAuthRepository,
     VersionRepository,
 ):
     """Every entity's agno methods, in one place so the backends cannot drift apart."""

@@ -26,7 +26,8 @@ from tests.repositories.conftest import make_db
 VOLATILE = {"id", "run_id", "memory_id", "created_at", "updated_at", "session_id", "trace_id", "span_id",
             "start_time", "end_time", "duration", "duration_ms", "time_to_first_token", "next_run_at",
             "agent_session_id", "schedule_id", "first_trace_at", "last_trace_at", "date", "triggered_at",
-            "completed_at", "last_updated", "parent_span_id", "timer", "last_memory_updated_at"}
+            "completed_at", "last_updated", "parent_span_id", "timer", "last_memory_updated_at", "token",
+            "token_prefix", "expires_at", "revoked_at"}
 
 
 def shape(value: Any, key: str | None = None) -> Any:
@@ -115,6 +116,19 @@ def run_scenario(client: TestClient, db: BaseDb) -> list[tuple[str, int, Any]]:
     call("GET", f"/schedules/{schedule}/runs", label="/schedules/{id}/runs")
     call("POST", f"/schedules/{schedule}/disable", label="/schedules/{id}/disable")
     call("DELETE", f"/schedules/{schedule}", label="/schedules/{id}")
+
+    # Service accounts: minting needs a JWT caller, so the accounts are seeded through the db.
+    call("POST", "/service-accounts", json={"name": "ci-bot"})  # 401 without JWT, on both
+    for index, name in enumerate(["ci-bot", "deployer", "auditor"]):
+        db.create_service_account({"id": f"sa-{index}", "name": name, "token_hash": f"hash-{index}",
+                                   "token_prefix": "agno_sa_x", "scopes": ["agents:read"], "user_id": None,
+                                   "created_at": 1_800_000_000 + index, "expires_at": None})
+    call("GET", "/service-accounts", params={"sort_by": "name", "sort_order": "asc"})
+    call("DELETE", "/service-accounts/sa-0")
+    call("DELETE", "/service-accounts/sa-0")  # idempotent
+    call("DELETE", "/service-accounts/missing")
+    call("GET", "/service-accounts", params={"include_revoked": "false"})
+    call("GET", "/service-accounts", params={"limit": 1, "page": 2, "sort_by": "name"})
     return results
 
 

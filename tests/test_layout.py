@@ -62,7 +62,10 @@ def _version_table_as_released(names: dict[str, str]) -> str:
     """How agno-models 0.1 named a custom set's version table: a digest of all 17 kinds' names."""
     import hashlib
 
-    digest = hashlib.sha256(repr(sorted(names.items())).encode()).hexdigest()[:10]
+    released = ("sessions", "runs", "memories", "knowledge", "knowledge_embeddings", "evals", "metrics", "traces",
+                "spans", "schedules", "schedule_runs", "approvals", "learnings", "components", "component_configs",
+                "component_links", "versions")
+    digest = hashlib.sha256(repr(sorted((k, names[k]) for k in released)).encode()).hexdigest()[:10]
     return f"agno_models_version_{digest}"
 
 

@@ -32,6 +32,11 @@ def adopt(connection: Connection, *, names: TableNames, schema: str | None) -> b
     if not found:
         return False
     target = baseline_metadata(names)
+    # Tables of kinds our later revisions add (agno's job queue, authz, ...) are theirs to create
+    # or keep; the baseline adopts what revision 0001 creates.
+    found = [f for f in found if f.name in target.tables]
+    if not found:
+        return False
     # Our version table without a row: an adoption began (MySQL commits each DDL) and was interrupted.
     resuming = _has_table(connection, names.version_table, schema)
     detect.check(connection, found, target, names, resuming=resuming, schema=schema)

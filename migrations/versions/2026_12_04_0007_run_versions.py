@@ -14,7 +14,7 @@ The version bump runs in a BEFORE trigger that updates the session row first: it
 so two writers of one session get distinct versions even when they do not lock it themselves.
 
 Revision ID: 0007
-Revises: 0004
+Revises: 0006
 Create Date: 2026-12-04 02:00:00.000000
 """
 
@@ -28,7 +28,7 @@ from agno_models.migration_context import names_in_context
 from agno_models.migration_context import owned_op as op
 
 revision: str = '0007'
-down_revision: str | None = '0004'
+down_revision: str | None = '0006'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

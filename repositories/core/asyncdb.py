@@ -34,8 +34,12 @@ def async_twin(sync_methods: type, name: str, *, rename: Callable[[str], str] = 
     namespace: dict[str, Any] = {"__doc__": f"Async twin of {sync_methods.__name__}."}
     for attr in dir(sync_methods):
         fn = getattr(sync_methods, attr)
-        if not attr.startswith("_") and inspect.isfunction(fn):
+        if attr.startswith("_"):
+            continue
+        if inspect.isfunction(fn):
             namespace[rename(attr)] = _coroutine(fn, rename(attr))
+        else:
+            namespace[attr] = fn  # a public class attribute (e.g. ``serializes_sessions``) is shared
     return type(name, (), namespace)
 
 

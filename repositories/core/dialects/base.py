@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
-from sqlalchemy.sql import ColumnElement, FromClause, Select
+from sqlalchemy.sql import ColumnElement, Executable, FromClause, Select
 from sqlalchemy.sql.dml import Insert
 
 from agno_models.engine import json_dumps
@@ -69,9 +69,24 @@ class Dialect:
         """
         raise NotImplementedError
 
-    def insert_ignore(self, table: sa.Table, rows: Rows, *, key: Sequence[str]) -> Insert:
-        """INSERT that keeps an existing row with the same key; its rowcount says how many were inserted."""
+    def insert_ignore(self, table: sa.Table, rows: Rows, *, key: Sequence[str] | None) -> Insert:
+        """INSERT that keeps an existing row with the same key; its rowcount says how many were inserted.
+
+        ``key=None`` skips a row that conflicts with any unique constraint (primary key included).
+        """
         raise NotImplementedError
+
+    def epoch_now(self) -> ColumnElement[int]:
+        """The database's clock as integer epoch seconds: one clock for every replica's lease math."""
+        raise NotImplementedError
+
+    def transaction_lock(self, key: str) -> Executable | None:
+        """A statement taking an exclusive lock on ``key`` until the transaction ends, or None.
+
+        Only where concurrent writers are otherwise free to interleave: SQLite's write lock
+        serializes whole transactions, and on MySQL a locking read of a range holds its gap.
+        """
+        return None
 
     def locked(self, stmt: Select[Any], *, skip_locked: bool = False) -> Select[Any]:
         """``SELECT ... FOR UPDATE [SKIP LOCKED]`` where rows can be locked."""

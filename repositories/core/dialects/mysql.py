@@ -45,11 +45,14 @@ class MySQLDialect(Dialect):
             assignments = {col: sa.func.IF(guard, assignments[col], table.c[col]) for col in ordered}
         return stmt.on_duplicate_key_update(list(assignments.items()))
 
-    def insert_ignore(self, table: sa.Table, rows: Rows, *, key: Sequence[str]) -> Insert:
+    def insert_ignore(self, table: sa.Table, rows: Rows, *, key: Sequence[str] | None) -> Insert:
         # INSERT IGNORE also demotes other errors to warnings: callers validate values (and make
         # sure referenced rows exist) before using it.
         stmt = mysql.insert(table).values(_values(rows)).prefix_with("IGNORE")
         return stmt.execution_options(preserve_rowcount=True)
+
+    def epoch_now(self) -> ColumnElement[int]:
+        return sa.cast(sa.func.UNIX_TIMESTAMP(), sa.BigInteger)
 
     def json_array_contains(self, column: sa.Column[Any], value: str) -> ColumnElement[bool]:
         return sa.func.JSON_CONTAINS(column, sa.func.JSON_QUOTE(value)) == 1

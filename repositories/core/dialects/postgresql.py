@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.sql import ColumnElement, FromClause
+from sqlalchemy.sql import ColumnElement, Executable, FromClause
 from sqlalchemy.sql.dml import Insert
 
 from agno_models.engine import json_dumps_postgres
@@ -33,10 +34,20 @@ class PostgreSQLDialect(Dialect):
     ) -> Insert:
         return _on_conflict(postgresql.insert(table), rows, key=key, update=update, only_if=only_if)
 
-    def insert_ignore(self, table: sa.Table, rows: Rows, *, key: Sequence[str]) -> Insert:
-        stmt = postgresql.insert(table).values(_values(rows)).on_conflict_do_nothing(index_elements=list(key))
+    def insert_ignore(self, table: sa.Table, rows: Rows, *, key: Sequence[str] | None) -> Insert:
+        stmt = postgresql.insert(table).values(_values(rows)).on_conflict_do_nothing(
+            index_elements=None if key is None else list(key)
+        )
         # psycopg reports no rowcount for INSERT unless SQLAlchemy is asked to keep it.
         return stmt.execution_options(preserve_rowcount=True)
+
+    def epoch_now(self) -> ColumnElement[int]:
+        # now() is the transaction's start: every statement of one operation sees the same second.
+        return sa.cast(sa.func.floor(sa.extract("epoch", sa.func.now())), sa.BigInteger)
+
+    def transaction_lock(self, key: str) -> Executable | None:
+        digest = hashlib.sha256(key.encode()).digest()[:8]
+        return sa.select(sa.func.pg_advisory_xact_lock(sa.literal(int.from_bytes(digest, "big", signed=True), sa.BigInteger)))
 
     def json_array_contains(self, column: sa.Column[Any], value: str) -> ColumnElement[bool]:
         return column.op("@>")(sa.func.jsonb_build_array(value))

@@ -37,9 +37,14 @@ class SQLiteDialect(Dialect):
     ) -> Insert:
         return _on_conflict(sqlite.insert(table), rows, key=key, update=update, only_if=only_if)
 
-    def insert_ignore(self, table: sa.Table, rows: Rows, *, key: Sequence[str]) -> Insert:
-        stmt = sqlite.insert(table).values(_values(rows)).on_conflict_do_nothing(index_elements=list(key))
+    def insert_ignore(self, table: sa.Table, rows: Rows, *, key: Sequence[str] | None) -> Insert:
+        stmt = sqlite.insert(table).values(_values(rows)).on_conflict_do_nothing(
+            index_elements=None if key is None else list(key)
+        )
         return stmt.execution_options(preserve_rowcount=True)
+
+    def epoch_now(self) -> ColumnElement[int]:
+        return sa.cast(sa.func.strftime("%s", "now"), sa.BigInteger)
 
     def json_array_contains(self, column: sa.Column[Any], value: str) -> ColumnElement[bool]:
         each = sa.func.json_each(column).table_valued("value").alias()
