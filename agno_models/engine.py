@@ -48,6 +48,37 @@ def json_dumps(value: Any) -> str:
     return document
 
 
+MYSQL_JSON_DEPTH = 32  # MariaDB's JSON_VALID refuses deeper documents (MySQL's limit is 100)
+
+
+def json_depth_exceeds(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests deeper than ``limit`` (MySQL's JSON_DEPTH: a scalar is 1), level by level, without recursing."""
+    containers = (dict, list, tuple)
+    level = [value] if isinstance(value, containers) else []
+    depth = 1
+    while level:
+        below: list[Any] = []
+        add = below.append
+        for node in level:
+            if not node:
+                continue  # an empty container adds no level
+            if depth >= limit:
+                return True
+            for child in node.values() if isinstance(node, dict) else node:
+                if isinstance(child, containers):
+                    add(child)
+        level = below
+        depth += 1
+    return False
+
+
+def json_dumps_mysql(value: Any) -> str:
+    # Only here: SQLite and PostgreSQL store deeper documents, as agno's own classes do there.
+    if json_depth_exceeds(value, MYSQL_JSON_DEPTH):
+        raise ValueError(f"JSON value nests deeper than {MYSQL_JSON_DEPTH} levels, the most MariaDB's JSON holds")
+    return json_dumps(value)
+
+
 # \u0000 preceded by an even number of backslashes is an escaped NUL, not an escaped backslash.
 _ESCAPED_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000")
 
@@ -106,7 +137,8 @@ def async_url(url: str | URL) -> URL:
 
 def _engine_options(url: URL, kwargs: dict[str, Any]) -> dict[str, Any]:
     backend = url.get_backend_name()
-    kwargs.setdefault("json_serializer", json_dumps_postgres if backend == "postgresql" else json_dumps)
+    serializers = {"postgresql": json_dumps_postgres, "mysql": json_dumps_mysql, "mariadb": json_dumps_mysql}
+    kwargs.setdefault("json_serializer", serializers.get(backend, json_dumps))
     connect_args: dict[str, Any] = dict(kwargs.pop("connect_args", {}))
     if backend in ("mysql", "mariadb"):
         connect_args.setdefault("charset", "utf8mb4")

@@ -52,12 +52,12 @@ class ApprovalRepository(Repository):
         assert stored is not None
         return stored
 
-    @operation(writes=False)
+    @operation(writes=False, absent=None)
     def get_approval(self, approval_id: str) -> Steps[dict[str, Any] | None]:
         ctx = self._ctx
         return (yield from _approval(ctx, approval_id))
 
-    @operation(writes=False)
+    @operation(writes=False, absent=lambda a: ([], 0))
     def get_approvals(
         self,
         status: str | None = None,
@@ -104,13 +104,13 @@ class ApprovalRepository(Repository):
             return None
         return (yield from _approval(ctx, approval_id))
 
-    @operation(writes=True)
+    @operation(writes=True, absent=False)
     def delete_approval(self, approval_id: str) -> Steps[bool]:
         ctx = self._ctx
         table = ctx.tables.approvals
         return bool((yield sa.delete(table).where(table.c.id == approval_id)).rowcount)
 
-    @operation(writes=False)
+    @operation(writes=False, absent=0)
     def get_pending_approval_count(self, user_id: str | None = None) -> Steps[int]:
         ctx = self._ctx
         table = ctx.tables.approvals

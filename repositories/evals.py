@@ -23,7 +23,7 @@ from repositories.core.context import Ctx
 from repositories.core.operation import Steps, operation
 from repositories.core.query import as_dict, count_of, ordered, paged
 from repositories.core.repository import Repository
-from repositories.core.values import OwnershipError, checked
+from repositories.core.values import checked, refuse_ownership
 
 # Which column a component filter requires to be set.
 _COMPONENT_COLUMNS = {
@@ -76,6 +76,21 @@ def _one(ctx: Ctx, eval_run_id: str, user_id: str | None) -> sa.Select[Any]:
     # A missing run is a no-op, as in agno.
 
 
+class EvalRunExists(sa.exc.IntegrityError, ValueError):
+    """``create_eval_run`` with the id of a stored run: a ValueError naming the id.
+
+    Also an ``IntegrityError``, the unique violation agno's own classes raise here, so callers
+    that catch that keep working.
+    """
+
+    def __init__(self, run_id: str) -> None:
+        super().__init__(None, None, ValueError("duplicate eval run id"))
+        self.message = f"an eval run with run_id {run_id!r} already exists; eval runs are created once"
+
+    def __str__(self) -> str:
+        return self.message
+
+
 class EvalRepository(Repository):
     """agno's eval-run methods, each one operation."""
 
@@ -84,16 +99,19 @@ class EvalRepository(Repository):
         ctx = self._ctx
         table = ctx.tables.evals
         row = checked(table, eval_run_row(eval_run, now=int(time.time())))
+        # Checked first for a clear error; the primary key still backs it against a racing insert.
+        if (yield sa.select(table.c.run_id).where(table.c.run_id == row["run_id"])).first() is not None:
+            raise EvalRunExists(row["run_id"])
         yield sa.insert(table).values(dict(row))
         return eval_run
 
-    @operation(writes=True)
+    @operation(writes=True, absent=None)
     def delete_eval_run(self, eval_run_id: str) -> Steps[None]:
         ctx = self._ctx
         table = ctx.tables.evals
         yield sa.delete(table).where(table.c.run_id == eval_run_id)
 
-    @operation(writes=True)
+    @operation(writes=True, absent=None)
     def delete_eval_runs(self, eval_run_ids: list[str], user_id: str | None = None) -> Steps[None]:
         ctx = self._ctx
         table = ctx.tables.evals
@@ -105,7 +123,7 @@ class EvalRepository(Repository):
             stmt = stmt.where(table.c.user_id == user_id)
         yield stmt
 
-    @operation(writes=False)
+    @operation(writes=False, absent=None)
     def get_eval_run(
         self, eval_run_id: str, deserialize: bool | None = True, user_id: str | None = None
     ) -> Steps[EvalRunRecord | dict[str, Any] | None]:
@@ -113,7 +131,7 @@ class EvalRepository(Repository):
         row = (yield _one(ctx, eval_run_id, user_id)).first()
         return None if row is None else _finish(as_dict(row), deserialize)
 
-    @operation(writes=False)
+    @operation(writes=False, absent=lambda a: [] if a['deserialize'] else ([], 0))
     def get_eval_runs(
         self,
         limit: int | None = None,
@@ -186,4 +204,4 @@ class EvalRepository(Repository):
             return
         owner = (yield sa.select(table.c.user_id).where(table.c.run_id == eval_run_id)).first()
         if owner is not None:
-            raise OwnershipError(f"eval run {eval_run_id!r} belongs to another user")
+            raise refuse_ownership(f"eval run {eval_run_id!r} belongs to another user")

@@ -49,7 +49,7 @@ def _incoming(column: str) -> Callable[[Callable[[str], Any]], Any]:
 class KnowledgeRepository(Repository):
     """agno's knowledge-content methods, each one operation."""
 
-    @operation(writes=True)
+    @operation(writes=True, absent=None)
     def delete_knowledge_content(self, id: str, user_id: str | None = None) -> Steps[None]:
         ctx = self._ctx
         table = ctx.tables.knowledge
@@ -59,14 +59,14 @@ class KnowledgeRepository(Repository):
             stmt = stmt.where(table.c.user_id == user_id)
         yield stmt
 
-    @operation(writes=False)
+    @operation(writes=False, absent=None)
     def get_knowledge_content(self, id: str, user_id: str | None = None) -> Steps[KnowledgeRow | None]:
         ctx = self._ctx
         table = ctx.tables.knowledge
         row = (yield sa.select(table).where(table.c.id == id, _visible_to(table, user_id))).first()
         return None if row is None else _knowledge_row(as_dict(row))
 
-    @operation(writes=False)
+    @operation(writes=False, absent=lambda a: ([], 0))
     def get_knowledge_contents(
         self,
         limit: int | None = None,

@@ -27,7 +27,7 @@ from repositories.core.context import Ctx
 from repositories.core.operation import Steps, operation
 from repositories.core.query import as_dict, count_of, ordered, paged
 from repositories.core.repository import Repository
-from repositories.core.values import OwnershipError
+from repositories.core.values import checked, refuse_ownership
 
 Filters = Mapping[str, Optional[str]]
 
@@ -82,7 +82,7 @@ def json_as_text(column: sa.Column[Any]) -> ColumnElement[str]:
 class LearningRepository(Repository):
     """agno's learning methods, each one operation."""
 
-    @operation(writes=False)
+    @operation(writes=False, absent=None)
     def get_learning(
         self,
         learning_type: str,
@@ -127,7 +127,7 @@ class LearningRepository(Repository):
         _require_document("metadata", metadata, optional=True)
         table = ctx.tables.learnings
         now = int(time.time())
-        row = {
+        row = checked(table, {
             "learning_id": id,
             "learning_type": learning_type,
             "user_id": user_id,
@@ -136,7 +136,7 @@ class LearningRepository(Repository):
             "metadata": metadata,
             "created_at": now,
             "updated_at": now,
-        }
+        })
         # As agno: an existing row keeps its identity and creation time; content follows the caller.
         update = ["content", "metadata", "updated_at"]
         same_owner = lambda incoming: table.c.user_id.is_not_distinct_from(incoming("user_id"))  # noqa: E731
@@ -145,15 +145,15 @@ class LearningRepository(Repository):
         owner = (yield sa.select(table.c.user_id).where(table.c.learning_id == id)).one()
         if owner.user_id != user_id:
             # Name neither owner: the message may reach the caller, who must not learn who owns the id.
-            raise OwnershipError(f"learning {id!r} belongs to another owner; it was left unchanged")
+            raise refuse_ownership(f"learning {id!r} belongs to another owner; it was left unchanged")
 
-    @operation(writes=True)
+    @operation(writes=True, absent=False)
     def delete_learning(self, id: str) -> Steps[bool]:
         ctx = self._ctx
         table = ctx.tables.learnings
         return bool((yield sa.delete(table).where(table.c.learning_id == id)).rowcount)
 
-    @operation(writes=False)
+    @operation(writes=False, absent=list)
     def get_learnings(
         self,
         learning_type: Optional[str] = None,
@@ -180,6 +180,7 @@ class LearningRepository(Repository):
         _require_document("content", content, optional=False)
         _require_document("metadata", metadata, optional=True)
         table = ctx.tables.learnings
+        checked(table, {"content": content, "metadata": metadata})
         stmt = (
             sa.update(table)
             .where(table.c.learning_id == id)
@@ -187,7 +188,7 @@ class LearningRepository(Repository):
         )
         return bool((yield stmt).rowcount)
 
-    @operation(writes=True)
+    @operation(writes=True, absent=0)
     def delete_user_learnings(self, user_id: str, learning_type: Optional[str] = None) -> Steps[int]:
         ctx = self._ctx
         if not isinstance(user_id, str):
@@ -198,7 +199,7 @@ class LearningRepository(Repository):
             stmt = stmt.where(table.c.learning_type == learning_type)
         return int((yield stmt).rowcount or 0)
 
-    @operation(writes=False)
+    @operation(writes=False, absent=list)
     def search_learnings(
         self,
         query: str,
@@ -227,14 +228,14 @@ class LearningRepository(Repository):
         stmt = stmt.where(ctx.dialect.matches_any(json_as_text(table.c.content), patterns))
         return [as_dict(r) for r in (yield stmt).fetchall()]
 
-    @operation(writes=False)
+    @operation(writes=False, absent=None)
     def get_learning_by_id(self, id: str) -> Steps[Optional[Dict[str, Any]]]:
         ctx = self._ctx
         table = ctx.tables.learnings
         row = (yield sa.select(table).where(table.c.learning_id == id)).first()
         return None if row is None else as_dict(row)
 
-    @operation(writes=False)
+    @operation(writes=False, absent=lambda a: ([], 0))
     def list_learnings(
         self,
         learning_type: Optional[str] = None,
@@ -267,7 +268,7 @@ class LearningRepository(Repository):
         rows = (yield page_stmt).fetchall()
         return [as_dict(r) for r in rows], int(total)
 
-    @operation(writes=False)
+    @operation(writes=False, absent=lambda a: ([], 0))
     def get_learnings_user_stats(
         self,
         learning_type: Optional[str] = None,

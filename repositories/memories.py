@@ -20,12 +20,12 @@ import sqlalchemy as sa
 from agno.db.schemas.memory import UserMemory
 from agno.utils.string import sanitize_postgres_string
 
-from agno_models.types import ID_LENGTH
 from repositories.core.context import Ctx
 from repositories.core.operation import Bound, Steps, operation
 from repositories.core.owned import owned_upsert
-from repositories.core.query import as_dict, count_of, ordered, page_params, page_shape, paged, with_page
+from repositories.core.query import LIKE_ESCAPE, as_dict, contains_pattern, count_of, ordered, page_params, page_shape, paged, with_page
 from repositories.core.repository import Repository
+from repositories.core.values import checked, refuse_ownership
 
 # --- rows -------------------------------------------------------------------------------------
 
@@ -35,8 +35,6 @@ def _check_id(name: str, value: Any, *, required: bool = False) -> None:
         return
     if not isinstance(value, str) or not value:
         raise ValueError(f"memory {name} must be a non-empty string, got {value!r}")
-    if len(value) > ID_LENGTH:
-        raise ValueError(f"memory {name} is {len(value)} characters; at most {ID_LENGTH} can be stored")
 
 
 def _check_topics(topics: Any, *, what: str = "memory topics") -> None:
@@ -49,7 +47,7 @@ def _check_topics(topics: Any, *, what: str = "memory topics") -> None:
         raise ValueError(f"{what} must be strings; got {bad!r}")
 
 
-def memory_row(memory: UserMemory) -> dict[str, Any]:
+def memory_row(memory: UserMemory, table: sa.Table) -> dict[str, Any]:
     """The table row for an agno ``UserMemory``; assigns a ``memory_id`` as agno does when missing."""
     if not isinstance(memory, UserMemory):
         raise ValueError(f"expected an agno UserMemory, got {type(memory).__name__}")
@@ -63,7 +61,7 @@ def memory_row(memory: UserMemory) -> dict[str, Any]:
         _check_id(name, getattr(memory, name))
     _check_topics(memory.topics)
     created_at = memory.created_at if memory.created_at is not None else int(time.time())
-    return {
+    return checked(table, {
         "memory_id": memory.memory_id,
         "memory": memory.memory,
         # agno strips NUL from these on PostgreSQL (its text cannot hold it); doing it on every
@@ -76,7 +74,7 @@ def memory_row(memory: UserMemory) -> dict[str, Any]:
         "topics": list(memory.topics) if memory.topics is not None else None,
         "created_at": created_at,
         "updated_at": memory.updated_at,
-    }
+    })
 
 
 def _finish(record: dict[str, Any], deserialize: bool | None) -> UserMemory | dict[str, Any]:
@@ -113,13 +111,6 @@ def _delete_user_memories(ctx: Ctx, *, memory_ids: Sequence[str], user_id: str |
     yield stmt
 
 
-def _contains_pattern(text: str | None) -> str | None:
-    """A LIKE pattern (escape character "/") matching ``text`` literally anywhere."""
-    if text is None:
-        return None
-    return "%" + text.replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
-
-
 class MemoryRepository(Repository):
     """agno's user-memory methods, each one operation."""
 
@@ -128,15 +119,15 @@ class MemoryRepository(Repository):
         ctx = self._ctx
         yield sa.delete(ctx.tables.memories)
 
-    @operation(writes=True)
+    @operation(writes=True, absent=None)
     def delete_user_memory(self, memory_id: str, user_id: str | None = None) -> Steps[None]:
         return (yield from _delete_user_memories(self._ctx, memory_ids=[memory_id], user_id=user_id))
 
-    @operation(writes=True)
+    @operation(writes=True, absent=None)
     def delete_user_memories(self, memory_ids: list[str], user_id: str | None = None) -> Steps[None]:
         return (yield from _delete_user_memories(self._ctx, memory_ids=memory_ids, user_id=user_id))
 
-    @operation(writes=False)
+    @operation(writes=False, absent=list)
     def get_all_memory_topics(self, user_id: str | None = None) -> Steps[list[str]]:
         ctx = self._ctx
         table = ctx.tables.memories
@@ -151,7 +142,7 @@ class MemoryRepository(Repository):
         # agno returns list(set(...)), in no particular order; a sorted list is one such order.
         return sorted((yield stmt).scalars().all())
 
-    @operation(writes=False)
+    @operation(writes=False, absent=None)
     def get_user_memory(
         self, memory_id: str, deserialize: bool | None = True, user_id: str | None = None
     ) -> Steps[Any]:
@@ -163,7 +154,7 @@ class MemoryRepository(Repository):
         row = (yield stmt).first()
         return None if row is None else _finish(as_dict(row), deserialize)
 
-    @operation(writes=False)
+    @operation(writes=False, absent=lambda a: [] if a['deserialize'] else ([], 0))
     def get_user_memories(
         self,
         user_id: str | None = None,
@@ -199,14 +190,14 @@ class MemoryRepository(Repository):
             if searched:
                 # agno searches the stored JSON text of the memory, case-insensitively.
                 pattern = sa.bindparam("search_pattern", type_=sa.String)
-                stmt = stmt.where(sa.cast(table.c.memory, sa.Text).ilike(pattern, escape="/"))
+                stmt = stmt.where(sa.cast(table.c.memory, sa.Text).ilike(pattern, escape=LIKE_ESCAPE))
             return stmt
 
         filtered = ctx.shape(("memories.list", owners, topic_count, searched), build_filtered)
         listed = ctx.shape(("memories.page", owners, topic_count, searched, sort_by, sort_order, page_shape(limit, page)),
                            lambda: with_page(ordered(filtered, table, sort_by, sort_order), limit, page))
         params: dict[str, Any] = {"user_id": user_id, "agent_id": agent_id, "team_id": team_id,
-                                  "search_pattern": _contains_pattern(search_content), **paging}
+                                  "search_pattern": None if search_content is None else contains_pattern(search_content), **paging}
         params.update({f"topic_{i}": t for i, t in enumerate(topics or ())})
         records = [as_dict(r) for r in (yield Bound(listed, params)).fetchall()]
         if deserialize:
@@ -215,7 +206,7 @@ class MemoryRepository(Repository):
         total = (yield Bound(counted, params)).scalar_one()
         return records, total
 
-    @operation(writes=False)
+    @operation(writes=False, absent=lambda a: ([], 0))
     def get_user_memory_stats(
         self, limit: int | None = None, page: int | None = None, user_id: str | None = None
     ) -> Steps[tuple[list[dict[str, Any]], int]]:
@@ -252,13 +243,13 @@ class MemoryRepository(Repository):
         ctx = self._ctx
         now = int(time.time())
         # A new memory's updated_at is its own, else its creation time (agno's PostgresDb).
-        row = memory_row(memory)
+        row = memory_row(memory, ctx.tables.memories)
         if row["updated_at"] is None:
             row["updated_at"] = row["created_at"]
         stored = yield from _upsert_rows(ctx, [row], touch=now)
         record = stored.get(row["memory_id"])
-        if record is None:
-            return None  # the memory belongs to another user: left untouched
+        if record is None:  # the guard left another user's memory untouched: say so (and log it)
+            raise refuse_ownership(f"memory {row['memory_id']!r} belongs to another user; it was left unchanged")
         return _finish(record, deserialize)
 
     @operation(writes=True)
@@ -270,7 +261,7 @@ class MemoryRepository(Repository):
             raise ValueError("upsert_memories takes a list of memories; use upsert_user_memory for one")
         now = int(time.time())
         # preserve_updated_at keeps the object's updated_at even when it is None (agno does the same).
-        rows = [memory_row(m) for m in memories]
+        rows = [memory_row(m, ctx.tables.memories) for m in memories]
         if not preserve_updated_at:
             for row in rows:
                 row["updated_at"] = now
@@ -279,5 +270,7 @@ class MemoryRepository(Repository):
         if not rows:
             return []
         stored = yield from _upsert_rows(ctx, rows, touch=None)
-        # In the caller's order; memories of other users are left out.
-        return [_finish(stored[r["memory_id"]], deserialize) for r in rows if r["memory_id"] in stored]
+        foreign = [r["memory_id"] for r in rows if r["memory_id"] not in stored]
+        if foreign:  # raising rolls the whole batch back: all of it is stored, or none
+            raise refuse_ownership(f"memories {foreign!r} belong to another user; none of the batch was stored")
+        return [_finish(stored[r["memory_id"]], deserialize) for r in rows]

@@ -253,7 +253,7 @@ class MetricsRepository(Repository):
         self._metrics_refreshed_at = time.time()
         return (yield from _calculate_metrics(self._ctx))
 
-    @operation(writes=True)
+    @operation(writes=True, absent=lambda a: ([], None))
     def get_metrics(
         self, starting_date: date | None = None, ending_date: date | None = None, user_id: str | None = None
     ) -> Steps[tuple[list[dict[str, Any]], int | None]]:

@@ -27,7 +27,7 @@ from repositories.core.context import Ctx
 from repositories.core.operation import Steps, operation
 from repositories.core.query import as_dict, count_of, paged
 from repositories.core.repository import Repository
-from repositories.core.values import MissingRowError
+from repositories.core.values import MissingRowError, checked
 
 # Columns stamp_schedule_provenance may write (agno's list): control-plane provenance only.
 PROVENANCE_COLUMNS = frozenset(
@@ -101,7 +101,7 @@ def check_row(table: sa.Table, data: Mapping[str, Any], *, what: str) -> dict[st
     missing = sorted(n for n in not_null if data.get(n) is None and (n in data or n in required))
     if missing:
         raise ValueError(f"{what} is missing required value(s) for {missing}")
-    return dict(data)
+    return checked(table, dict(data))
 
 
 def check_changes(table: sa.Table, changes: Mapping[str, Any], *, what: str) -> dict[str, Any]:
@@ -113,7 +113,7 @@ def check_changes(table: sa.Table, changes: Mapping[str, Any], *, what: str) -> 
     nulls = sorted(name for name, value in changes.items() if value is None and not table.c[name].nullable)
     if nulls:
         raise ValueError(f"{what} cannot set {nulls} to None: they are required")
-    return dict(changes)
+    return checked(table, dict(changes))
 
 
 def _select(table: sa.Table) -> sa.Select[Any]:
@@ -189,14 +189,14 @@ def disable_for_target(ctx: Ctx, *, target_type: str, target_id: str, reason: st
 
 class ScheduleRepository(Repository):
 
-    @operation(writes=False)
+    @operation(writes=False, absent=None)
     def get_schedule(self, schedule_id: str, user_id: str | None = None) -> Steps[dict[str, Any] | None]:
         ctx = self._ctx
         table = ctx.tables.schedules
         row = (yield _owned(table, _select(table).where(table.c.id == schedule_id), user_id)).first()
         return None if row is None else as_dict(row)
 
-    @operation(writes=False)
+    @operation(writes=False, absent=None)
     def get_schedule_by_name(self, name: str, user_id: str | None = None) -> Steps[dict[str, Any] | None]:
         ctx = self._ctx
         table = ctx.tables.schedules
@@ -204,7 +204,7 @@ class ScheduleRepository(Repository):
         row = (yield _select(table).where(_name_bucket(table, name, user_id))).first()
         return None if row is None else as_dict(row)
 
-    @operation(writes=False)
+    @operation(writes=False, absent=lambda a: ([], 0))
     def get_schedules(
         self,
         enabled: bool | None = None,
@@ -257,7 +257,7 @@ class ScheduleRepository(Repository):
         yield sa.update(table).where(table.c.id == schedule_id).values(**values)
         return (yield from _row(table, schedule_id))
 
-    @operation(writes=True)
+    @operation(writes=True, absent=False)
     def delete_schedule(self, schedule_id: str, user_id: str | None = None) -> Steps[bool]:
         ctx = self._ctx
         table, runs = ctx.tables.schedules, ctx.tables.schedule_runs
@@ -329,7 +329,7 @@ class ScheduleRepository(Repository):
         stmt = stmt.values(next_run_at=rearm, locked_by=None, locked_at=None, updated_at=int(time.time()))
         return bool((yield stmt).rowcount)
 
-    @operation(writes=True)
+    @operation(writes=True, absent=0)
     def delete_schedule_runs(self, schedule_id: str, *, before: int) -> Steps[int]:
         ctx = self._ctx
         runs = ctx.tables.schedule_runs
@@ -360,14 +360,14 @@ class ScheduleRepository(Repository):
             yield sa.update(runs).where(runs.c.id == schedule_run_id).values(**values)
         return (yield from _row(runs, schedule_run_id))
 
-    @operation(writes=False)
+    @operation(writes=False, absent=None)
     def get_schedule_run(self, run_id: str, user_id: str | None = None) -> Steps[dict[str, Any] | None]:
         ctx = self._ctx
         runs = ctx.tables.schedule_runs
         row = (yield _owned(runs, _select(runs).where(runs.c.id == run_id), user_id)).first()
         return None if row is None else as_dict(row)
 
-    @operation(writes=False)
+    @operation(writes=False, absent=dict)
     def get_latest_schedule_runs(self, schedule_ids: list[str]) -> Steps[dict[str, dict[str, Any]]]:
         ctx = self._ctx
         ids = list(dict.fromkeys(schedule_ids))
@@ -381,7 +381,7 @@ class ScheduleRepository(Repository):
         rows = (yield stmt).fetchall()
         return {row.schedule_id: as_dict(row) for row in rows}
 
-    @operation(writes=False)
+    @operation(writes=False, absent=lambda a: ([], 0))
     def get_schedule_runs(
         self, schedule_id: str, limit: int = 20, page: int = 1, user_id: str | None = None
     ) -> Steps[tuple[list[dict[str, Any]], int]]:

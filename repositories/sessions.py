@@ -27,6 +27,7 @@ from agno.db.utils import (
     deserialize_session,
     deserialize_sessions,
 )
+from agno.run.base import RunStatus
 from agno.session import AgentSession, TeamSession, WorkflowSession
 
 from agno_models.analytics import (
@@ -38,10 +39,10 @@ from agno_models.analytics import (
 from repositories.core.context import Ctx, json_text
 from repositories.core.operation import Bound, Program, Steps, operation, procedure, unit
 from repositories.core.owned import owned_upsert
-from repositories.core.query import as_dict, count_of, ordered, page_params, page_shape, paged, with_page
+from repositories.core.query import LIKE_ESCAPE, ROW_BOUND, as_dict, contains_pattern, count_of, ordered, page_params, page_shape, paged, with_page
 from repositories.core.repository import Repository
 from repositories.core.run_cache import RunCache
-from repositories.core.values import MissingRowError, OwnershipError, checked
+from repositories.core.values import MissingRowError, checked, refuse_ownership
 from repositories.offloads import forget_sessions, remove_payloads
 
 Session = AgentSession | TeamSession | WorkflowSession
@@ -109,7 +110,7 @@ def _runs_of(ctx: Ctx, *, limited: bool) -> sa.Select[Any]:
             .where(runs.c.parent_run_id.is_(None))
             .where(sa.or_(runs.c.status.is_(None), runs.c.status.notin_(HISTORY_SKIP_STATUSES)))
             .order_by(runs.c.run_index.desc(), runs.c.created_at.desc(), runs.c.run_id.desc())
-            .limit(sa.bindparam("limit", type_=sa.Integer))
+            .limit(sa.bindparam("limit", type_=sa.BigInteger))
         )
 
     return ctx.shape(("runs.of_sessions", limited), build)
@@ -185,7 +186,7 @@ def _place_run(ctx: Ctx, row: dict[str, Any]) -> Steps[str]:
     existing = next((r for r in found if r.run_id == row["run_id"]), None)
     if existing is not None:
         if existing.session_id != row["session_id"]:
-            raise OwnershipError(f"run {row['run_id']!r} belongs to session {existing.session_id!r}, not {row['session_id']!r}")
+            raise refuse_ownership(f"run {row['run_id']!r} belongs to session {existing.session_id!r}, not {row['session_id']!r}")
         row["run_index"] = existing.run_index if existing.run_index is not None else (yield from _next_index(ctx, row["session_id"]))
         return "update"
     if wanted is not None and not found:
@@ -196,11 +197,20 @@ def _place_run(ctx: Ctx, row: dict[str, Any]) -> Steps[str]:
     return "insert"
 
 
+def known_run_status(status: Any) -> str:
+    """agno's stored form of ``status`` (any casing or a RunStatus), or a ValueError listing the valid ones."""
+    value = canonical_run_status(status)
+    valid = [s.value for s in RunStatus]
+    if value not in valid:
+        raise ValueError(f"unknown run status {status!r}; valid statuses: {', '.join(valid)}")
+    return str(value)
+
+
 def _check_run_owner(owner: dict[str, Any] | None, session_id: str, user_id: str | None) -> None:
     if owner is None:
         raise MissingRowError(f"session {session_id!r} does not exist; save the session before its runs")
     if user_id is not None and owner["user_id"] is not None and owner["user_id"] != user_id:
-        raise OwnershipError(f"session {session_id!r} belongs to another user")
+        raise refuse_ownership(f"session {session_id!r} belongs to another user")
 
 
 def _run_row(ctx: Ctx, run: Any, *, session_id: str, user_id: str | None, run_index: int | None) -> dict[str, Any]:
@@ -271,7 +281,7 @@ class SessionRepository(Repository):
 
     _run_cache: RunCache  # the db's (StorageConfig)
 
-    @operation(writes=False)
+    @operation(writes=False, absent=None)
     def get_session(
         self,
         session_id: str,
@@ -305,10 +315,10 @@ class SessionRepository(Repository):
             session = deserialize_session(session_type, {**record, "runs": None})
             session.runs = list(runs)  # type: ignore[union-attr]
             return session
-        yield from _attach_runs(ctx, [record], limit=runs_limit)
+        yield from _attach_runs(ctx, [record], limit=None if runs_limit is None else min(runs_limit, ROW_BOUND))
         return _finish(record, session_type, deserialize)
 
-    @operation(writes=False)
+    @operation(writes=False, absent=lambda a: [] if a['deserialize'] else ([], 0))
     def get_sessions(
         self,
         session_type: SessionType | None = None,
@@ -348,7 +358,7 @@ class SessionRepository(Repository):
                 stmt = stmt.where(table.c.created_at <= sa.bindparam("end_timestamp"))
             if session_name is not None:
                 name = sa.func.coalesce(json_text(table.c.session_data, "session_name"), "")
-                stmt = stmt.where(name.ilike(sa.bindparam("name_pattern", type_=sa.String)))
+                stmt = stmt.where(name.ilike(sa.bindparam("name_pattern", type_=sa.String), escape=LIKE_ESCAPE))
             if kind is not None:
                 stmt = stmt.where(table.c.session_type == kind.value)
             return stmt
@@ -358,7 +368,7 @@ class SessionRepository(Repository):
         listed = ctx.shape(("sessions.page", filters, sort_by, sort_order, page_shape(limit, page)),
                            lambda: with_page(ordered(filtered, table, sort_by, sort_order), limit, page))
         params = {"user_id": user_id, "component_id": component_id, "start_timestamp": start_timestamp,
-                  "end_timestamp": end_timestamp, "name_pattern": f"%{session_name}%", **paging}
+                  "end_timestamp": end_timestamp, "name_pattern": None if session_name is None else contains_pattern(session_name), **paging}
         total = (yield Bound(counted, params)).scalar_one()
         rows = (yield Bound(listed, params)).fetchall()
         records = [as_dict(r) for r in rows]
@@ -404,8 +414,8 @@ class SessionRepository(Repository):
         row = checked(ctx.tables.sessions, session_row(session, updated_at=None))
         stored = yield from _upsert_rows(ctx, [row], touch=int(time.time()))
         record = stored.get(row["session_id"])
-        if record is None:
-            return None  # the row belongs to another user: left untouched
+        if record is None:  # the guard left another user's row untouched: say so (and log it)
+            raise refuse_ownership(f"session {row['session_id']!r} belongs to another user; it was left unchanged")
         if not deserialize:
             record["runs"] = [run if isinstance(run, dict) else run.to_dict() for run in session.runs or []]
             return record
@@ -426,11 +436,12 @@ class SessionRepository(Repository):
         if not rows:
             return []
         stored = yield from _upsert_rows(ctx, rows, touch=None)
+        foreign = [r["session_id"] for r in rows if r["session_id"] not in stored]
+        if foreign:  # raising rolls the whole batch back: all of it is stored, or none
+            raise refuse_ownership(f"sessions {foreign!r} belong to another user; none of the batch was stored")
         results: list[Any] = []
         for session in sessions:
-            record = stored.get(session.session_id)
-            if record is None:
-                continue
+            record = stored[session.session_id]
             record["runs"] = [run if isinstance(run, dict) else run.to_dict() for run in session.runs or []]
             results.append(deserialize_session(None, record) if deserialize else record)
         return results
@@ -550,10 +561,10 @@ class SessionRepository(Repository):
                 .values(session_data=session_data, updated_at=now)
             ).rowcount
             if not written:
-                raise OwnershipError(f"cannot persist run metadata: session {session_id!r} is missing or not owned")
+                raise refuse_ownership(f"cannot persist run metadata: session {session_id!r} is missing or not owned")
         return RunPersistOutcome.UPDATED
 
-    @operation(writes=False)
+    @operation(writes=False, absent=None)
     def get_run(self, run_id: str, deserialize: bool | None = True) -> Steps[Any]:
         ctx = self._ctx
         runs = ctx.tables.runs
@@ -563,7 +574,7 @@ class SessionRepository(Repository):
         record = as_dict(row)
         return deserialize_run(record["run_type"], record["run_data"]) if deserialize else record
 
-    @operation(writes=False)
+    @operation(writes=False, absent=lambda a: [] if a['deserialize'] else ([], 0))
     def get_runs(
         self,
         session_id: str | None = None,
@@ -591,7 +602,7 @@ class SessionRepository(Repository):
             if value is not None:
                 stmt = stmt.where(column == value)
         if status is not None:
-            stmt = stmt.where(runs.c.status == canonical_run_status(status))
+            stmt = stmt.where(runs.c.status == known_run_status(status))
         total = (yield count_of(stmt)).scalar_one()
         if sort_by is None:
             stmt = stmt.order_by(runs.c.run_index.asc(), runs.c.created_at.asc(), runs.c.run_id.asc())
@@ -602,12 +613,12 @@ class SessionRepository(Repository):
             return records, total
         return [deserialize_run(r["run_type"], r["run_data"]) for r in records]
 
-    @operation(writes=True)
+    @operation(writes=True, absent=False)
     def delete_run(self, run_id: str) -> Steps[bool]:
         ctx = self._ctx
         return bool((yield from _delete_runs(ctx, [run_id])))
 
-    @operation(writes=True)
+    @operation(writes=True, absent=None)
     def delete_runs(self, run_ids: list[str]) -> Steps[None]:
         ctx = self._ctx
         if run_ids:

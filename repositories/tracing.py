@@ -29,8 +29,9 @@ from sqlalchemy.sql import ColumnElement, Select
 
 from repositories.core.context import Ctx, json_text
 from repositories.core.operation import Steps, operation
-from repositories.core.query import as_dict, count_of, paged
+from repositories.core.query import as_dict, count_of, paged, sliced
 from repositories.core.repository import Repository
+from repositories.core.values import id_values, checked
 
 CONTEXT_IDS = ("run_id", "session_id", "user_id", "agent_id", "team_id", "workflow_id")
 GROUPINGS = ("session", "agent", "team", "workflow", "endpoint")
@@ -64,21 +65,23 @@ def _storable(data: dict[str, Any]) -> dict[str, Any]:
 def trace_row(ctx: Ctx, trace: Any) -> dict[str, Any]:
     if not hasattr(trace, "to_dict"):
         raise ValueError(f"upsert_trace takes an agno.tracing.schemas.Trace, got {type(trace).__name__}")
-    data = _storable(trace.to_dict())
+    data = trace.to_dict()
     data.pop("total_spans", None)
     data.pop("error_count", None)
     row = {c.name: data.get(c.name) for c in ctx.tables.traces.c}
-    return _checked(ctx.tables.traces, row, "a trace")
+    checked(ctx.tables.traces, id_values(ctx.tables.traces, row))  # ids keep their NUL: refused, not stripped
+    return _checked(ctx.tables.traces, checked(ctx.tables.traces, _storable(row)), "a trace")
 
 
 def span_row(ctx: Ctx, span: Any) -> dict[str, Any]:
     if not hasattr(span, "to_dict"):
         raise ValueError(f"spans must be agno.tracing.schemas.Span objects, got {type(span).__name__}")
-    data = _storable(span.to_dict())
+    data = span.to_dict()
     if not data.get("trace_id"):
         raise ValueError(f"span {data.get('span_id')!r} needs a trace_id")
     row = {c.name: data.get(c.name) for c in ctx.tables.spans.c}
-    return _checked(ctx.tables.spans, row, "a span")
+    checked(ctx.tables.spans, id_values(ctx.tables.spans, row))
+    return _checked(ctx.tables.spans, checked(ctx.tables.spans, _storable(row)), "a span")
 
 
 def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
@@ -377,7 +380,7 @@ class TracingRepository(Repository):
         ctx = self._ctx
         yield from _merge_into_stored(ctx, trace_row(ctx, trace))
 
-    @operation(writes=False)
+    @operation(writes=False, absent=None)
     def get_trace(self, trace_id: str | None = None, run_id: str | None = None) -> Steps[Any]:
         ctx = self._ctx
         from agno.tracing.schemas import Trace
@@ -393,7 +396,7 @@ class TracingRepository(Repository):
         row = (yield _with_span_counts(ctx, stmt)).first()
         return None if row is None else Trace.from_dict(as_dict(row))
 
-    @operation(writes=False)
+    @operation(writes=False, absent=lambda a: ([], 0))
     def get_traces(
         self,
         run_id: str | None = None,
@@ -436,7 +439,7 @@ class TracingRepository(Repository):
         listed = _page(_with_span_counts(ctx, _newest_first(ctx, stmt)), limit, page)
         return [Trace.from_dict(as_dict(row)) for row in (yield listed).fetchall()], total
 
-    @operation(writes=False)
+    @operation(writes=False, absent=lambda a: ([], 0))
     def get_trace_stats(
         self,
         user_id: str | None = None,
@@ -469,7 +472,7 @@ class TracingRepository(Repository):
     def create_spans(self, spans: list[Any]) -> Steps[None]:
         return (yield from _create_spans(self._ctx, spans=list(spans)))
 
-    @operation(writes=False)
+    @operation(writes=False, absent=None)
     def get_span(self, span_id: str) -> Steps[Any]:
         ctx = self._ctx
         from agno.tracing.schemas import Span
@@ -478,7 +481,7 @@ class TracingRepository(Repository):
         row = (yield sa.select(spans).where(spans.c.span_id == span_id)).first()
         return None if row is None else Span.from_dict(as_dict(row))
 
-    @operation(writes=False)
+    @operation(writes=False, absent=list)
     def get_spans(
         self, trace_id: str | None = None, parent_span_id: str | None = None, limit: int | None = 1000
     ) -> Steps[list[Any]]:
@@ -494,11 +497,10 @@ class TracingRepository(Repository):
         if parent_span_id:
             stmt = stmt.where(spans.c.parent_span_id == parent_span_id)
         stmt = stmt.order_by(ctx.dialect.bytewise(spans.c.start_time).asc(), spans.c.span_id.asc())
-        if limit:  # agno: 0 or None means no limit
-            stmt = stmt.limit(limit)
+        stmt = sliced(stmt, limit=limit or None)  # agno: 0 or None means no limit
         return [Span.from_dict(as_dict(row)) for row in (yield stmt).fetchall()]
 
-    @operation(writes=False)
+    @operation(writes=False, absent=lambda a: ([], 0))
     def get_span_stats(
         self,
         agent_id: str | None = None,

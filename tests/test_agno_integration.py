@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from agno.agent import Agent
-from agno.run.base import RunContext
+from agno.run.base import RunContext, RunStatus
 from agno.session import AgentSession, TeamSession, WorkflowSession
 from agno.team import Team
 from agno.workflow import Step, Workflow
@@ -106,3 +108,38 @@ def test_workflow_session_and_runs(db: SqlDb) -> None:
     assert [r.run_id for r in stored.runs][:1] == [first.run_id]
     assert len(stored.runs) == 2
     assert "Write a haiku" in str(stored.runs[0].step_results[0].content)
+
+
+# --- another user's session through a real run --------------------------------------------------
+
+
+def _components() -> dict[str, Any]:
+    def agent() -> Agent:
+        return Agent(name="solo", model=OfflineModel())
+
+    return {
+        "agent": lambda db: Agent(model=OfflineModel(), db=db),
+        "team": lambda db: Team(name="pair", members=[agent()], model=OfflineModel(), db=db),
+        "workflow": lambda db: Workflow(name="write", db=db, steps=[Step(name="draft", agent=agent())]),
+    }
+
+
+@pytest.mark.parametrize("kind", ["agent", "team", "workflow"])
+def test_a_run_on_another_users_session_stores_nothing_and_says_so_in_the_log(
+    db: SqlDb, kind: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    component = _components()[kind](db)
+    component.run("alice's secret", session_id="shared", user_id="alice")
+    before = db.get_session("shared", user_id="alice", deserialize=False)
+    with caplog.at_level(logging.WARNING, logger="repositories.ownership"):
+        intruder = _components()[kind](db).run("bob was here", session_id="shared", user_id="bob")
+    # agno catches storage errors inside run() and reports the run as completed (its behaviour,
+    # not ours): our refusal is visible only in the log, and nothing of bob's run is stored.
+    assert intruder.status == RunStatus.completed
+    refusals = [r for r in caplog.records if r.name == "repositories.ownership"]
+    assert refusals and all(r.levelno == logging.WARNING for r in refusals)
+    assert any("session 'shared' belongs to another user" in r.getMessage() for r in refusals)
+    after = db.get_session("shared", user_id="alice", deserialize=False)
+    assert after == before
+    assert db.get_session("shared", user_id="bob") is None
+    assert "bob was here" not in str(db.get_runs(session_id="shared", deserialize=False))

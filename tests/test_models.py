@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.engine import URL
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 import agno_models
 from agno_models import migrate

@@ -36,7 +36,7 @@ from repositories.components.rules import (
 )
 from repositories.core.context import Ctx
 from repositories.core.operation import Steps, operation
-from repositories.core.query import as_dict
+from repositories.core.query import as_dict, sliced
 from repositories.core.repository import Repository
 from repositories.core.values import MissingRowError, checked
 from repositories.schedules import disable_for_target
@@ -109,7 +109,7 @@ def _delete_component(
 class ComponentRepository(Repository):
     """agno's component methods, each one operation."""
 
-    @operation(writes=False)
+    @operation(writes=False, absent=None)
     def get_component(
         self,
         component_id: str,
@@ -207,7 +207,7 @@ class ComponentRepository(Repository):
         yield sa.update(t).where(t.c.component_id == component_id).values(updates)
         return (yield from read_component(ctx, component_id))
 
-    @operation(writes=True)
+    @operation(writes=True, absent=False)
     def delete_component(
         self,
         component_id: str,
@@ -275,13 +275,8 @@ class ComponentRepository(Repository):
         if name is not None:
             conditions.append(t.c.name == name)
         total = (yield sa.select(sa.func.count()).select_from(t).where(*conditions)).scalar_one()
-        stmt = (
-            sa.select(t)
-            .where(*conditions)
-            .order_by(t.c.created_at.desc(), t.c.component_id)
-            .limit(limit)
-            .offset(offset)
-        )
+        stmt = sliced(sa.select(t).where(*conditions).order_by(t.c.created_at.desc(), t.c.component_id),
+                      limit=limit, offset=offset)
         return [as_dict(r) for r in (yield stmt).fetchall()], int(total)
 
     @operation(writes=True)

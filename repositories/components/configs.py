@@ -98,7 +98,7 @@ class ComponentConfigRepository(Repository):
     """agno's component-config methods, each one operation."""
 
 
-    @operation(writes=False)
+    @operation(writes=False, absent=None)
     def get_config(
         self,
         component_id: str,
@@ -116,7 +116,7 @@ class ComponentConfigRepository(Repository):
         )
         return None if row is None else as_dict(row)
 
-    @operation(writes=False)
+    @operation(writes=False, absent=None)
     def get_current_config(self, component_id: str) -> Steps[dict[str, Any] | None]:
         ctx = self._ctx
         component = yield from live_component_row(ctx, component_id)
@@ -127,7 +127,7 @@ class ComponentConfigRepository(Repository):
         row = (yield stmt).first()
         return None if row is None else as_dict(row)
 
-    @operation(writes=False)
+    @operation(writes=False, absent=None)
     def get_latest_config(self, component_id: str) -> Steps[dict[str, Any] | None]:
         ctx = self._ctx
         configs = yield from _get_latest_configs(ctx, component_ids=[component_id])
@@ -234,7 +234,7 @@ class ComponentConfigRepository(Repository):
             yield sa.update(t).where(t.c.component_id == component_id).values(projection)
         return (yield from read_config(ctx, component_id, final_version))
 
-    @operation(writes=True)
+    @operation(writes=True, absent=False)
     def delete_config(self, component_id: str, version: int, user_id: str | None = None) -> Steps[bool]:
         ctx = self._ctx
         c, links_table, t = ctx.tables.component_configs, ctx.tables.component_links, ctx.tables.components
@@ -288,7 +288,7 @@ class ComponentConfigRepository(Repository):
         )
         return True
 
-    @operation(writes=False)
+    @operation(writes=False, absent=list)
     def list_configs(
         self, component_id: str, include_config: bool = False, include_deleted: bool = False
     ) -> Steps[list[dict[str, Any]]]:

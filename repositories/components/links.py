@@ -109,7 +109,7 @@ class ComponentLinkRepository(Repository):
     """agno's component-link methods, each one operation."""
 
 
-    @operation(writes=False)
+    @operation(writes=False, absent=list)
     def get_links(self, component_id: str, version: int, link_kind: str | None = None) -> Steps[list[dict[str, Any]]]:
         ctx = self._ctx
         links_table = ctx.tables.component_links
@@ -121,7 +121,7 @@ class ComponentLinkRepository(Repository):
         stmt = stmt.order_by(links_table.c.position, links_table.c.link_kind, links_table.c.link_key)
         return [as_dict(r) for r in (yield stmt).fetchall()]
 
-    @operation(writes=False)
+    @operation(writes=False, absent=list)
     def get_dependents(
         self,
         component_id: str,
@@ -135,7 +135,7 @@ class ComponentLinkRepository(Repository):
         )
         return [as_dict(r) for r in (yield stmt).fetchall()]
 
-    @operation(writes=False)
+    @operation(writes=False, absent=None)
     def load_component_graph(
         self, component_id: str, version: int | None = None, label: str | None = None
     ) -> Steps[dict[str, Any] | None]:

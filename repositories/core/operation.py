@@ -11,6 +11,8 @@ operation reads them the same way). Each operation runs in one transaction; a tr
 from __future__ import annotations
 
 import functools
+import inspect
+import re
 import time
 from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
@@ -19,6 +21,9 @@ from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Result
 from sqlalchemy.sql import Executable
+
+from repositories.core.arguments import check_call, without_unmatchable
+from repositories.core.values import MAX_JSON_DEPTH, json_problem
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -66,8 +71,11 @@ class Operation(Generic[T]):
     name: str
 
 
+NOTHING: Any = object()
+
+
 def operation(
-    *, writes: bool, sync_only: bool = False
+    *, writes: bool, absent: Any = NOTHING, sync_only: bool = False
 ) -> Callable[[Callable[Concatenate[Any, P], Steps[T]]], Callable[Concatenate[Any, P], T]]:
     """Make a generator method an agno method: one definition, run by the db's executor.
 
@@ -77,12 +85,23 @@ def operation(
     agno method is written once. ``writes`` selects SQLite's write lock. ``sync_only`` keeps a
     method out of the async classes where agno's ``AsyncBaseDb`` has no such method and agno
     calls it without ``await`` (compaction records): a coroutine there would be dropped unrun.
+
+    Arguments are checked against the method's annotations first (``check_call``). A read or
+    delete declares ``absent``, its "not found" answer (a type makes a fresh one; a function gets
+    the arguments): a call naming an id no row can have answers it without a statement.
     """
 
     def decorate(fn: Callable[Concatenate[Any, P], Steps[T]]) -> Callable[Concatenate[Any, P], T]:
         name = fn.__name__
 
         def build(self: Any, *args: P.args, **kwargs: P.kwargs) -> Operation[T]:
+            bound = check_call(fn, (self, *args), kwargs)  # before any statement, sync and async alike
+            if absent is not NOTHING:
+                matchable = without_unmatchable(fn, bound)
+                if matchable is None:
+                    value = _absent_value(absent, bound)
+                    return Operation(start=lambda: _answer(value), writes=False, name=name)
+                args, kwargs = matchable.args[1:], matchable.kwargs  # type: ignore[assignment]
             return Operation(start=lambda: fn(self, *args, **kwargs), writes=writes, name=name)
 
         @functools.wraps(fn)
@@ -94,6 +113,22 @@ def operation(
         return method
 
     return decorate
+
+
+def _absent_value(absent: Any, bound: inspect.BoundArguments) -> Any:
+    """``absent`` itself, a fresh one from a type (``list``), or a function's answer for these arguments."""
+    if isinstance(absent, type):
+        return absent()
+    if not callable(absent):
+        return absent
+    copy = bound.signature.bind(*bound.args, **bound.kwargs)
+    copy.apply_defaults()
+    return absent(dict(copy.arguments))
+
+
+def _answer(value: T) -> Steps[T]:
+    return value
+    yield  # a generator that runs no statement
 
 
 def unit(*, writes: bool) -> Callable[[Callable[P, Steps[T]]], Callable[P, Operation[T]]]:
@@ -132,11 +167,15 @@ def procedure(fn: Callable[Concatenate[Any, P], Program[T]]) -> Callable[Concate
     coroutine that awaits ``self._arun`` and the calls' async forms. Written once, like ``@operation``.
     """
 
+    def program(self: Any, *args: P.args, **kwargs: P.kwargs) -> Program[T]:
+        check_call(fn, (self, *args), kwargs)  # as @operation does: a str where ids belong is refused
+        return fn(self, *args, **kwargs)
+
     @functools.wraps(fn)
     def method(self: Any, *args: P.args, **kwargs: P.kwargs) -> T:
-        return run_procedure_sync(fn(self, *args, **kwargs), self._run)
+        return run_procedure_sync(program(self, *args, **kwargs), self._run)
 
-    method.__agno_procedure__ = fn  # type: ignore[attr-defined]
+    method.__agno_procedure__ = program  # type: ignore[attr-defined]
     return method
 
 
@@ -186,18 +225,64 @@ def backoff(attempt: int) -> float:
     return min(0.02 * 2**attempt, 0.5)
 
 
+# A value the driver could not bind (JSON that does not serialize, a naive datetime): wrapped in
+# a StatementError by SQLAlchemy on SQLite and MySQL, bare from psycopg on PostgreSQL.
+BIND_ERRORS = (sa.exc.StatementError, ValueError, TypeError, RecursionError)
+
+
+def bind_error(step: Step, error: BaseException) -> BaseException:
+    """One ValueError naming the table and column for a value no dialect could bind; others unchanged."""
+    if isinstance(error, sa.exc.DBAPIError):
+        return error
+    cause = error.orig if isinstance(error, sa.exc.StatementError) else error
+    if not isinstance(cause, ValueError | TypeError | RecursionError):
+        return error
+    statement = step.statement if type(step) is Bound else step
+    target = getattr(statement, "table", None)
+    table = getattr(target, "name", None) or "a table"
+    if type(step) is Bound:
+        rows = step.parameters if isinstance(step.parameters, list) else [step.parameters]
+    else:
+        try:
+            rows = [statement.compile().params]  # type: ignore[union-attr]
+        except Exception:
+            rows = []
+    for row in rows:
+        for name, value in row.items():
+            problem = json_problem(value) if isinstance(value, dict | list) else None
+            if problem is not None:
+                return ValueError(f"{table}.{_column_of(target, name)}: the JSON value {problem}")
+    return ValueError(f"cannot store a value in {table}: {cause}")
+
+
+def _column_of(table: Any, parameter: str) -> str:
+    """The column a compiled parameter binds (``metadata_m0``, ``metadata_1``: ``metadata``)."""
+    columns = getattr(table, "c", ())
+    for name in (parameter, re.sub(r"_m\d+$", "", parameter), re.sub(r"_\d+$", "", parameter)):
+        if name in columns:
+            return name
+    return parameter
+
+
+def too_deep(op: Operation[Any]) -> ValueError:
+    # agno's own copying of a deeply nested value recurses before any check of ours can run.
+    return ValueError(f"{op.name}: a value nests too deeply to store (JSON documents hold at most {MAX_JSON_DEPTH} levels)")
+
+
 def drive(steps: Steps[T], conn: Connection) -> T:
     """Run an operation's steps on ``conn``."""
     execute = conn.execute
     try:
         step = next(steps)
         while True:
-            if type(step) is Bound:
-                step = steps.send(execute(step.statement, step.parameters))
-            elif isinstance(step, Special):
+            if isinstance(step, Special):
                 step = steps.send(step.run_sync(conn))
-            else:
-                step = steps.send(execute(step))
+                continue
+            try:
+                result = execute(step.statement, step.parameters) if type(step) is Bound else execute(step)
+            except BIND_ERRORS as error:
+                raise bind_error(step, error) from error
+            step = steps.send(result)
     except StopIteration as done:
         return done.value
 
@@ -228,6 +313,8 @@ def run_sync(connect: Callable[[bool], Any], op: Operation[T]) -> T:
                     result = drive(op.start(), conn)
                     committing = True
                 return result
+        except RecursionError:
+            raise too_deep(op) from None
         except sa.exc.DBAPIError as error:
             wait = rerun_after(error, attempt, committing=committing)
             if wait is None:
@@ -253,16 +340,23 @@ async def run_async(connect: Callable[[bool], Any], op: Operation[T]) -> T:
                     try:
                         step = next(steps)
                         while True:
-                            if type(step) is Bound:
-                                step = steps.send(await conn.execute(step.statement, step.parameters))
-                            elif isinstance(step, Special):
+                            if isinstance(step, Special):
                                 step = steps.send(await step.run_async(conn))
-                            else:
-                                step = steps.send(await conn.execute(step))
+                                continue
+                            try:
+                                if type(step) is Bound:
+                                    result = await conn.execute(step.statement, step.parameters)
+                                else:
+                                    result = await conn.execute(step)
+                            except BIND_ERRORS as error:
+                                raise bind_error(step, error) from error
+                            step = steps.send(result)
                     except StopIteration as done:
                         result = done.value
                     committing = True
                 return result
+        except RecursionError:
+            raise too_deep(op) from None
         except sa.exc.DBAPIError as error:
             wait = rerun_after(error, attempt, committing=committing)
             if wait is None:

@@ -40,35 +40,72 @@ def ordered(
     return stmt.order_by(direction(column), *[direction(k) for k in keys])
 
 
+# No table holds 2**62 rows: a larger limit or offset means "all" or "past the end" on every
+# dialect, while the raw value would overflow SQLite's and PostgreSQL's 64-bit integers.
+ROW_BOUND = 2**62
+
+
 def paged(stmt: Select[Any], limit: int | None, page: int | None) -> Select[Any]:
-    page_params(limit, page)
-    if limit is None:
-        return stmt
-    stmt = stmt.limit(limit)
-    return stmt.offset((page - 1) * limit) if page is not None else stmt
+    """LIMIT / OFFSET for agno's ``limit`` / ``page`` (validated), bound as 64-bit integers."""
+    values = page_params(limit, page)
+    return with_page(stmt, limit, page).params(values) if values else stmt
 
 
 def page_params(limit: int | None, page: int | None) -> dict[str, int]:
     """Validate agno's ``limit`` / ``page`` and return the values :func:`with_page` binds."""
+    for name, value in (("limit", limit), ("page", page)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise ValueError(f"`{name}` must be an integer; got {type(value).__name__} {value!r}")
     validate_pagination(limit, page)
     if limit is not None and limit < 0:
         raise ValueError(f"`limit` must be >= 0; got {limit}")
     if limit is None:
         return {}
-    return {"limit": limit, "offset": (page - 1) * limit} if page is not None else {"limit": limit}
+    bounded = min(limit, ROW_BOUND)
+    if page is None:
+        return {"limit": bounded}
+    return {"limit": bounded, "offset": min((page - 1) * limit, ROW_BOUND)}
 
 
 def with_page(stmt: Select[Any], limit: int | None, page: int | None) -> Select[Any]:
-    """LIMIT / OFFSET as bind parameters, for a statement built once (values from :func:`page_params`)."""
+    """LIMIT / OFFSET as bind parameters, for a statement built once (values from :func:`page_params`).
+
+    BigInteger: PostgreSQL would cast an INTEGER parameter to 32 bits and fail on page 10**9.
+    """
     if limit is None:
         return stmt
-    stmt = stmt.limit(sa.bindparam("limit", type_=sa.Integer))
-    return stmt.offset(sa.bindparam("offset", type_=sa.Integer)) if page is not None else stmt
+    stmt = stmt.limit(sa.bindparam("limit", type_=sa.BigInteger))
+    return stmt.offset(sa.bindparam("offset", type_=sa.BigInteger)) if page is not None else stmt
+
+
+def sliced(stmt: Select[Any], *, limit: int | None, offset: int = 0) -> Select[Any]:
+    """LIMIT / OFFSET from a row offset (not a page), validated and bound as 64-bit integers."""
+    if limit is not None and limit < 0:
+        raise ValueError(f"`limit` must be >= 0; got {limit}")
+    if offset < 0:
+        raise ValueError(f"`offset` must be >= 0; got {offset}")
+    values: dict[str, int] = {}
+    if limit is not None:
+        stmt = stmt.limit(sa.bindparam("limit", type_=sa.BigInteger))
+        values["limit"] = min(limit, ROW_BOUND)
+    if offset:
+        stmt = stmt.offset(sa.bindparam("offset", type_=sa.BigInteger))
+        values["offset"] = min(offset, ROW_BOUND)
+    return stmt.params(values) if values else stmt
 
 
 def page_shape(limit: int | None, page: int | None) -> tuple[bool, bool]:
     """What of the paging changes a statement's SQL (not the values)."""
     return limit is not None, limit is not None and page is not None
+
+
+LIKE_ESCAPE = "/"
+
+
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern (escape :data:`LIKE_ESCAPE`) matching ``text`` literally anywhere: ``%`` and ``_`` are no wildcards."""
+    e = LIKE_ESCAPE
+    return "%" + text.replace(e, e + e).replace("%", e + "%").replace("_", e + "_") + "%"
 
 
 def count_of(stmt: Select[Any]) -> Select[Any]:

@@ -2,16 +2,30 @@
 
 Without them PostgreSQL and MySQL reject an over-long string with a driver error, MySQL's
 INSERT IGNORE would truncate, and SQLite would store it: one call, three behaviours.
+
+JSON: a NaN or an unpaired surrogate fails in the driver's bind step, before the statement runs (a
+``StatementError`` on SQLite and MySQL, a bare ``ValueError`` on PostgreSQL), and the executor
+turns that into one ValueError naming the column (``operation.bind_error``). MariaDB's JSON holds
+at most 32 levels of nesting, so MySQL's serializer refuses deeper documents the same way; SQLite
+and PostgreSQL store them, as agno's own classes do (a refused write there would be a lost run).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
+from agno_models.engine import MYSQL_JSON_DEPTH, json_depth_exceeds, json_dumps
+
 V = TypeVar("V", bound=Mapping[str, Any])
+
+MAX_JSON_DEPTH = MYSQL_JSON_DEPTH
+TOO_DEEP = f"nests deeper than {MAX_JSON_DEPTH} levels, the most MariaDB's JSON holds"
+
+ownership_log = logging.getLogger("repositories.ownership")
 
 
 class OwnershipError(PermissionError):
@@ -25,25 +39,73 @@ class MissingRowError(LookupError, ValueError):
     """
 
 
-def checked(table: sa.Table, values: V, *, exact: bool = False) -> V:
-    """``values`` unchanged, or a ValueError naming the first column that cannot hold its value.
+def refuse_ownership(message: str) -> OwnershipError:
+    """The error to raise for a write on another owner's row, logged so the loss is never silent.
 
-    ``exact``: values that must come back as given (hashes, secrets) refuse U+0000, which
-    PostgreSQL's text types would otherwise drop.
+    agno catches exceptions from some storage calls (``upsert_run`` inside ``Agent.run``) and goes
+    on; the WARNING on ``repositories.ownership`` is then the only trace of the refused write.
+    """
+    ownership_log.warning("refused: %s", message)
+    return OwnershipError(message)
+
+
+def json_problem(value: Any) -> str | None:
+    """Why ``value`` could not be bound as a JSON document, or None."""
+    try:
+        json_dumps(value)
+    except ValueError as error:  # NaN / Infinity, unpaired surrogates
+        text = str(error).removeprefix("JSON value ")
+        return "contains NaN or Infinity, which JSON cannot represent" if "Out of range float" in text else text
+    except TypeError as error:
+        return str(error)
+    except RecursionError:
+        return "nests too deeply to serialize"
+    if json_depth_exceeds(value, MAX_JSON_DEPTH):
+        return TOO_DEEP  # only MySQL's serializer refuses this (agno_models.engine.json_dumps_mysql)
+    return None
+
+
+def _is_json(column_type: sa.types.TypeEngine[Any]) -> bool:
+    return isinstance(getattr(column_type, "impl", column_type), sa.JSON) or isinstance(column_type, sa.JSON)
+
+
+def _is_string(column_type: sa.types.TypeEngine[Any]) -> bool:
+    return isinstance(column_type, sa.String) or isinstance(getattr(column_type, "impl", None), sa.String)
+
+
+def id_values(table: sa.Table, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The ids in ``values`` (``id`` and ``*_id`` columns of ``table``): refused with a NUL, never stripped."""
+    return {k: v for k, v in values.items() if k in table.c and (k == "id" or k.endswith("_id"))}
+
+
+def checked(table: sa.Table, values: V, *, exact: bool = False) -> V:
+    """``values`` unchanged, or a ValueError naming the table, the first bad column and the problem.
+
+    U+0000 is refused in ids (and with ``exact``, in values that must come back as given: hashes,
+    secrets); in other text PostgreSQL's types drop it (agno_models.types), as agno does.
     """
     for name, value in values.items():
-        if name not in table.c:
+        if name not in table.c or value is None:
             continue
         column_type = table.c[name].type
-        if isinstance(value, str):
-            # U+0000 is not refused: PostgreSQL's text types drop it (agno_models.types), as agno does.
-            if exact and "\x00" in value:
-                raise ValueError(f"{name} contains the character U+0000 (NUL), which PostgreSQL cannot store")
+        where = f"{table.name}.{name}"
+        if _is_json(column_type):
+            # Only the nesting here: NaN, surrogates and unserializable values fail when the value is
+            # bound, before the statement runs, and operation.bind_error names the column then (one
+            # serialization per write instead of two).
+            pass  # NaN, surrogates and (on MySQL) too deep a document fail when bound: bind_error names them
+        elif _is_string(column_type):
+            if not isinstance(value, str):
+                raise ValueError(f"{where} must be a string, got {type(value).__name__} {value!r}"[:300])
+            if "\x00" in value and (exact or name in id_values(table, {name: value})):
+                raise ValueError(f"{where}: {name} contains the character U+0000 (NUL), which PostgreSQL cannot store")
             length = getattr(column_type, "length", None)
             if length is not None and len(value) > length:
-                raise ValueError(f"{name} is {len(value)} characters long; {table.name}.{name} holds at most {length}")
-        elif isinstance(value, int) and not isinstance(value, bool):
-            bits = 64 if isinstance(column_type, sa.BigInteger) else 32 if isinstance(column_type, sa.Integer) else 0
-            if bits and not -(2 ** (bits - 1)) <= value < 2 ** (bits - 1):
-                raise ValueError(f"{name} must fit in a signed {bits}-bit integer; got {value}")
+                raise ValueError(f"{name} is {len(value)} characters long; {where} holds at most {length}")
+        elif isinstance(column_type, sa.Integer):
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValueError(f"{where} must be an integer, got {type(value).__name__} {value!r}"[:300])
+            bits = 64 if isinstance(column_type, sa.BigInteger) else 32
+            if not -(2 ** (bits - 1)) <= value < 2 ** (bits - 1):
+                raise ValueError(f"{where}: {name} must fit in a signed {bits}-bit integer; got {value}")
     return values

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from agno.db.schemas.memory import UserMemory
 from agno.db.sqlite import SqliteDb as AgnoSqliteDb
 
+from repositories import OwnershipError
 from repositories.core.db import SqlDb
 
 COLUMNS = {
@@ -149,16 +150,20 @@ def test_duplicate_ids_in_one_bulk_upsert_are_refused_before_writing(db: SqlDb) 
 
 def test_upsert_never_overwrites_another_users_memory(db: SqlDb) -> None:
     original = db.upsert_user_memory(mem("m1", "alice", memory="alice's", topics=["private"]))
-    assert db.upsert_user_memory(mem("m1", "bob", memory="bob's", topics=["stolen"])) is None
-    assert db.upsert_user_memory(mem("m1", None, memory="anonymous")) is None
-    assert db.upsert_user_memory(mem("m1", "bob"), deserialize=False) is None
+    with pytest.raises(OwnershipError, match="memory 'm1' belongs to another user"):
+        db.upsert_user_memory(mem("m1", "bob", memory="bob's", topics=["stolen"]))
+    with pytest.raises(OwnershipError):
+        db.upsert_user_memory(mem("m1", None, memory="anonymous"))
+    with pytest.raises(OwnershipError):
+        db.upsert_user_memory(mem("m1", "bob"), deserialize=False)
     assert db.get_user_memory("m1") == original
 
 
-def test_bulk_upsert_skips_other_users_memories_and_writes_the_rest(db: SqlDb) -> None:
+def test_bulk_upsert_with_another_users_memory_is_refused_whole(db: SqlDb) -> None:
     db.upsert_user_memory(mem("m1", "alice", memory="alice's"))
-    results = db.upsert_memories([mem("m2", "bob"), mem("m1", "bob", memory="hijack"), mem("m3", "bob")])
-    assert ids(results) == ["m2", "m3"] and {r.user_id for r in results} == {"bob"}
+    with pytest.raises(OwnershipError, match=r"memories \['m1'\] belong to another user"):
+        db.upsert_memories([mem("m2", "bob"), mem("m1", "bob", memory="hijack"), mem("m3", "bob")])
+    assert stored_ids(db) == {"m1"}
     assert db.get_user_memory("m1").memory == "alice's"
     assert db.get_user_memory("m1").user_id == "alice"
 
@@ -167,7 +172,8 @@ def test_a_memory_nobody_owns_is_claimed_by_its_first_owner(db: SqlDb) -> None:
     db.upsert_user_memory(mem("m1", None, memory="unowned"))
     claimed = db.upsert_user_memory(mem("m1", "alice", memory="mine now"))
     assert (claimed.user_id, claimed.memory) == ("alice", "mine now")
-    assert db.upsert_user_memory(mem("m1", "bob")) is None
+    with pytest.raises(OwnershipError):
+        db.upsert_user_memory(mem("m1", "bob"))
     assert db.get_user_memory("m1", user_id="alice").memory == "mine now"
 
 
@@ -202,17 +208,20 @@ def test_concurrent_writers_of_one_new_memory_id_leave_exactly_one_owner(db: Sql
         try:
             barrier.wait()
             results[user] = db.upsert_user_memory(mem("shared", user, memory=f"by {user}"))
+        except OwnershipError:
+            refused.append(user)
         except BaseException as error:  # noqa: BLE001 - reported below
             errors.append(error)
 
+    refused: list[str] = []
     threads = [threading.Thread(target=write, args=(u,)) for u in users]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     assert errors == []
-    winners = [u for u, r in results.items() if r is not None]
-    assert len(winners) == 1 and len(results) == len(users)
+    winners = list(results)
+    assert len(winners) == 1 and len(refused) == len(users) - 1
     stored = db.get_user_memory("shared")
     assert (stored.user_id, stored.memory) == (winners[0], f"by {winners[0]}")
 

@@ -76,8 +76,11 @@ def test_a_session_of_one_user_is_never_read_or_overwritten_by_another(db: SqlDb
     assert db.get_session("s1", user_id="bob") is None
     intruder = agent_session("s1", user_id="bob")
     intruder.session_data = {"stolen": True}
-    assert db.upsert_session(intruder) is None
-    assert db.upsert_sessions([intruder]) == []
+    with pytest.raises(OwnershipError, match="session 's1' belongs to another user"):
+        db.upsert_session(intruder)
+    with pytest.raises(OwnershipError, match=r"sessions \['s1'\] belong to another user"):
+        db.upsert_sessions([agent_session("s9", user_id="bob"), intruder])
+    assert db.get_session("s9") is None  # the batch is refused whole
     assert db.rename_session("s1", None, "hacked", user_id="bob") is None
     assert db.delete_session("s1", user_id="bob") is False
     db.delete_sessions(["s1"], user_id="bob")
@@ -323,6 +326,48 @@ def test_eight_threads_appending_to_one_session_store_every_run_once(db: SqlDb) 
     assert total == 8 * per_thread
     assert sorted(r["run_id"] for r in rows) == sorted(f"w{w}-{i}" for w in range(8) for i in range(per_thread))
     assert sorted(r["run_index"] for r in rows) == list(range(8 * per_thread))
+
+
+def test_concurrent_upserts_of_one_session_are_last_writer_wins_whole(db: SqlDb) -> None:
+    """As in agno: each upsert writes the whole session_data, so the last writer's state wins.
+
+    Never a mix of two writers' documents, never an error, and the runs (written by upsert_run,
+    not upsert_session) are never lost by a concurrent session write.
+    """
+    db.upsert_session(agent_session("s1"))
+    errors: list[BaseException] = []
+    rounds = 8
+    barrier = threading.Barrier(3)
+
+    def write_state(worker: int) -> None:
+        try:
+            barrier.wait()
+            for i in range(rounds):
+                session = agent_session("s1")
+                session.session_data = {"session_state": {"writer": worker, "round": i, f"only_{worker}": True}}
+                db.upsert_session(session)
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    def append_runs() -> None:
+        try:
+            barrier.wait()
+            for i in range(rounds):
+                db.upsert_run(run(f"r{i}", "s1"), session_id="s1", user_id="u1")
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=write_state, args=(w,)) for w in (1, 2)]
+    threads.append(threading.Thread(target=append_runs))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    state = db.get_session("s1", user_id="u1").session_data["session_state"]
+    writer = state["writer"]
+    assert state == {"writer": writer, "round": rounds - 1, f"only_{writer}": True}  # one writer's whole document
+    assert len(db.get_session("s1", user_id="u1").runs) == rounds
 
 
 # --- agno's own SQLite db as the reference for return shapes ----------------------------------
