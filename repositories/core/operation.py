@@ -156,7 +156,7 @@ class Call:
     asynchronous: Callable[[], Awaitable[Any]]
 
 
-Program = Generator["Operation[Any] | Call", Any, T]
+Program = Generator[Operation[Any] | Call, Any, T]
 
 
 def procedure(fn: Callable[Concatenate[Any, P], Program[T]]) -> Callable[Concatenate[Any, P], T]:
@@ -167,9 +167,10 @@ def procedure(fn: Callable[Concatenate[Any, P], Program[T]]) -> Callable[Concate
     coroutine that awaits ``self._arun`` and the calls' async forms. Written once, like ``@operation``.
     """
 
+    @functools.wraps(fn)
     def program(self: Any, *args: P.args, **kwargs: P.kwargs) -> Program[T]:
         check_call(fn, (self, *args), kwargs)  # as @operation does: a str where ids belong is refused
-        return fn(self, *args, **kwargs)
+        return (yield from fn(self, *args, **kwargs))
 
     @functools.wraps(fn)
     def method(self: Any, *args: P.args, **kwargs: P.kwargs) -> T:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from agno.db.schemas.approval import Approval
 from agno.db.schemas.evals import EvalRunRecord, EvalType
@@ -313,9 +314,10 @@ def test_every_agno_method_checks_its_arguments_from_resolvable_annotations() ->
     """The boundary checks read each operation's annotations; none may fail to resolve."""
     from repositories import SqliteDb
     from repositories.core.arguments import _plan
-    from repositories.core.operation import is_operation
+    from repositories.core.operation import is_operation, procedure_of
 
-    methods = [getattr(SqliteDb, n) for n in dir(SqliteDb) if is_operation(getattr(SqliteDb, n))]
+    methods = [getattr(SqliteDb, n) for n in dir(SqliteDb)
+               if is_operation(getattr(SqliteDb, n)) or procedure_of(getattr(SqliteDb, n)) is not None]
     assert len(methods) > 90
     plans = {m.__name__: _plan(m.__wrapped__) for m in methods}
     assert "session_ids" in plans["delete_sessions"].text_lists

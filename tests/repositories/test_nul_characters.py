@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from agno.agent import Agent
 from agno.db.base import SessionType
 from agno.db.schemas.evals import EvalRunRecord, EvalType
@@ -52,11 +54,14 @@ def test_memories_knowledge_and_evals_with_nul_are_stored(db: Any, backend: str)
     assert (run.eval_data, run.eval_input) == ({"out": expect(f"o{NUL}", backend)}, {"in": expect(f"i{NUL}", backend)})
 
 
-def test_lookups_find_what_was_stored_under_a_nul_id(db: Any, backend: str) -> None:
-    db.upsert_tool_result({
+def test_an_id_with_a_nul_is_refused_and_never_found(db: Any) -> None:
+    # Ids are identities: dropping the NUL would file "r\x001" under "r1". Text around them is kept.
+    row = {
         "result_id": f"r{NUL}1", "namespace": "ns", "path": "p", "session_id": "s1", "run_id": "r", "tool_call_id": "c",
         "tool_name": "t", "args_hash": "h", "content_type": "text", "size_bytes": 1, "line_count": 1,
         "preview": f"pre{NUL}view", "user_id": None, "created_at": 1, "expires_at": None,
-    })
-    row = db.get_tool_result(f"r{NUL}1")  # the key is bound through the same type: found on every backend
-    assert row is not None and row["preview"] == expect(f"pre{NUL}view", backend)
+    }
+    with pytest.raises(ValueError, match="result_id contains the character U\\+0000"):
+        db.upsert_tool_result(row)
+    assert db.get_tool_result(f"r{NUL}1") is None
+    assert db.get_tool_result("r1") is None
