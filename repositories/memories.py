@@ -13,17 +13,27 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import uuid4
 
 import sqlalchemy as sa
 from agno.db.schemas.memory import UserMemory
 from agno.utils.string import sanitize_postgres_string
 
-from repositories.core.context import Ctx
+from repositories.core.context import Ctx, statement
 from repositories.core.operation import Bound, Steps, operation
 from repositories.core.owned import owned_upsert
-from repositories.core.query import LIKE_ESCAPE, as_dict, contains_pattern, count_of, ordered, page_params, page_shape, paged, with_page
+from repositories.core.query import (
+    LIKE_ESCAPE,
+    as_dict,
+    contains_pattern,
+    count_of,
+    ordered,
+    page_params,
+    page_shape,
+    paged,
+    with_page_shape,
+)
 from repositories.core.repository import Repository
 from repositories.core.values import checked, refuse_ownership
 
@@ -111,6 +121,46 @@ def _delete_user_memories(ctx: Ctx, *, memory_ids: Sequence[str], user_id: str |
     yield stmt
 
 
+class _MemoryFilters(NamedTuple):
+    """Which of get_user_memories' filters a call uses (their values are bind parameters)."""
+
+    owners: tuple[bool, bool, bool]  # user_id, agent_id, team_id given
+    topics: int
+    searched: bool
+
+
+@statement
+def _memories_filtered(ctx: Ctx, filters: _MemoryFilters) -> sa.Select[Any]:
+    table = ctx.tables.memories
+    stmt = sa.select(table)
+    for column, present in zip((table.c.user_id, table.c.agent_id, table.c.team_id), filters.owners, strict=True):
+        if present:
+            stmt = stmt.where(column == sa.bindparam(column.name))
+    if filters.topics:
+        # A memory matches when it has any of the topics (an empty list filters nothing, as in agno).
+        stmt = stmt.where(sa.or_(*[
+            ctx.dialect.json_array_contains(table.c.topics, sa.bindparam(f"topic_{i}", type_=sa.String))
+            for i in range(filters.topics)
+        ]))
+    if filters.searched:
+        # agno searches the stored JSON text of the memory, case-insensitively.
+        pattern = sa.bindparam("search_pattern", type_=sa.String)
+        stmt = stmt.where(sa.cast(table.c.memory, sa.Text).ilike(pattern, escape=LIKE_ESCAPE))
+    return stmt
+
+
+@statement
+def _memories_count(ctx: Ctx, filters: _MemoryFilters) -> sa.Select[Any]:
+    return count_of(_memories_filtered(ctx, filters))
+
+
+@statement
+def _memories_page(
+    ctx: Ctx, filters: _MemoryFilters, sort_by: str | None, sort_order: str | None, paging: tuple[bool, bool]
+) -> sa.Select[Any]:
+    return with_page_shape(ordered(_memories_filtered(ctx, filters), ctx.tables.memories, sort_by, sort_order), paging)
+
+
 class MemoryRepository(Repository):
     """agno's user-memory methods, each one operation."""
 
@@ -169,40 +219,21 @@ class MemoryRepository(Repository):
         deserialize: bool | None = True,
     ) -> Steps[Any]:
         ctx = self._ctx
-        table = ctx.tables.memories
         _check_topics(topics, what="the topics filter")
         paging = page_params(limit, page)  # validates before any query
         owners = tuple(value is not None for value in (user_id, agent_id, team_id))
         topic_count = len(topics) if topics else 0
         searched = search_content is not None
 
-        def build_filtered() -> sa.Select[Any]:
-            stmt = sa.select(table)
-            for column, present in zip((table.c.user_id, table.c.agent_id, table.c.team_id), owners, strict=True):
-                if present:
-                    stmt = stmt.where(column == sa.bindparam(column.name))
-            if topic_count:
-                # A memory matches when it has any of the topics (an empty list filters nothing, as in agno).
-                stmt = stmt.where(sa.or_(*[
-                    ctx.dialect.json_array_contains(table.c.topics, sa.bindparam(f"topic_{i}", type_=sa.String))
-                    for i in range(topic_count)
-                ]))
-            if searched:
-                # agno searches the stored JSON text of the memory, case-insensitively.
-                pattern = sa.bindparam("search_pattern", type_=sa.String)
-                stmt = stmt.where(sa.cast(table.c.memory, sa.Text).ilike(pattern, escape=LIKE_ESCAPE))
-            return stmt
-
-        filtered = ctx.shape(("memories.list", owners, topic_count, searched), build_filtered)
-        listed = ctx.shape(("memories.page", owners, topic_count, searched, sort_by, sort_order, page_shape(limit, page)),
-                           lambda: with_page(ordered(filtered, table, sort_by, sort_order), limit, page))
+        shape = _MemoryFilters(owners, topic_count, searched)
+        listed = _memories_page(ctx, shape, sort_by, sort_order, page_shape(limit, page))
         params: dict[str, Any] = {"user_id": user_id, "agent_id": agent_id, "team_id": team_id,
                                   "search_pattern": None if search_content is None else contains_pattern(search_content), **paging}
         params.update({f"topic_{i}": t for i, t in enumerate(topics or ())})
         records = [as_dict(r) for r in (yield Bound(listed, params)).fetchall()]
         if deserialize:
             return [UserMemory.from_dict(r) for r in records]  # agno returns no count here: none is taken
-        counted = ctx.shape(("memories.count", owners, topic_count, searched), lambda: count_of(filtered))
+        counted = _memories_count(ctx, shape)
         total = (yield Bound(counted, params)).scalar_one()
         return records, total
 

@@ -15,7 +15,7 @@ written by ``upsert_run``, and ``get_session`` re-attaches the runs in order. On
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from agno.db.base import SessionType
@@ -36,10 +36,21 @@ from agno_models.analytics import (
     SESSION_COLUMNS,
     run_analytics,
 )
-from repositories.core.context import Ctx, json_text
+from repositories.core.context import Ctx, json_text, statement
 from repositories.core.operation import Bound, Program, Steps, operation, procedure, unit
 from repositories.core.owned import owned_upsert
-from repositories.core.query import LIKE_ESCAPE, ROW_BOUND, as_dict, contains_pattern, count_of, ordered, page_params, page_shape, paged, with_page
+from repositories.core.query import (
+    LIKE_ESCAPE,
+    ROW_BOUND,
+    as_dict,
+    contains_pattern,
+    count_of,
+    ordered,
+    page_params,
+    page_shape,
+    paged,
+    with_page_shape,
+)
 from repositories.core.repository import Repository
 from repositories.core.run_cache import RunCache
 from repositories.core.values import MissingRowError, checked, refuse_ownership
@@ -90,30 +101,29 @@ def _agno_columns(table: sa.Table) -> list[sa.Column[Any]]:
 # --- reading runs -----------------------------------------------------------------------------
 
 
+@statement
 def _runs_of(ctx: Ctx, *, limited: bool) -> sa.Select[Any]:
     """Runs of the sessions in the ``session_ids`` parameter (one session and ``limit`` if limited)."""
     runs = ctx.tables.runs
 
-    def build() -> sa.Select[Any]:
-        of_sessions = runs.c.session_id.in_(sa.bindparam("session_ids", expanding=True))
-        if not limited:
-            return (
-                sa.select(runs.c.session_id, runs.c.run_data)
-                .where(of_sessions)
-                .order_by(runs.c.session_id, runs.c.run_index.asc(), runs.c.created_at.asc(), runs.c.run_id.asc())
-            )
-        # The most recent `limit` runs that go into history: top-level runs whose status is not
-        # skipped, exactly what agno's in-memory history would keep before slicing.
+    of_sessions = runs.c.session_id.in_(sa.bindparam("session_ids", expanding=True))
+    if not limited:
         return (
             sa.select(runs.c.session_id, runs.c.run_data)
             .where(of_sessions)
-            .where(runs.c.parent_run_id.is_(None))
-            .where(sa.or_(runs.c.status.is_(None), runs.c.status.notin_(HISTORY_SKIP_STATUSES)))
-            .order_by(runs.c.run_index.desc(), runs.c.created_at.desc(), runs.c.run_id.desc())
-            .limit(sa.bindparam("limit", type_=sa.BigInteger))
+            .order_by(runs.c.session_id, runs.c.run_index.asc(), runs.c.created_at.asc(), runs.c.run_id.asc())
         )
+    # The most recent `limit` runs that go into history: top-level runs whose status is not
+    # skipped, exactly what agno's in-memory history would keep before slicing.
+    return (
+        sa.select(runs.c.session_id, runs.c.run_data)
+        .where(of_sessions)
+        .where(runs.c.parent_run_id.is_(None))
+        .where(sa.or_(runs.c.status.is_(None), runs.c.status.notin_(HISTORY_SKIP_STATUSES)))
+        .order_by(runs.c.run_index.desc(), runs.c.created_at.desc(), runs.c.run_id.desc())
+        .limit(sa.bindparam("limit", type_=sa.BigInteger))
+    )
 
-    return ctx.shape(("runs.of_sessions", limited), build)
 
 
 def _attach_runs(ctx: Ctx, records: list[dict[str, Any]], *, limit: int | None = None) -> Steps[None]:
@@ -153,21 +163,37 @@ def _upsert_rows(ctx: Ctx, rows: list[dict[str, Any]], *, touch: int | None) -> 
 # --- runs -------------------------------------------------------------------------------------
 
 
+@statement
+def _lock_session_stmt(ctx: Ctx) -> sa.Select[Any]:
+    table = ctx.tables.sessions
+    return ctx.dialect.locked(sa.select(table.c.session_id, table.c.user_id).where(
+        table.c.session_id == sa.bindparam("session_id")))
+
+
 def _lock_session(ctx: Ctx, session_id: str) -> Steps[dict[str, Any] | None]:
     """Lock the session row (SQLite: the transaction already holds the write lock)."""
-    table = ctx.tables.sessions
-    stmt = ctx.shape("runs.lock_session", lambda: ctx.dialect.locked(sa.select(table.c.session_id, table.c.user_id).where(
-        table.c.session_id == sa.bindparam("session_id"))))
-    row = (yield Bound(stmt, {"session_id": session_id})).first()
+    row = (yield Bound(_lock_session_stmt(ctx), {"session_id": session_id})).first()
     return None if row is None else as_dict(row)
 
 
-def _next_index(ctx: Ctx, session_id: str) -> Steps[int]:
+@statement
+def _next_index_stmt(ctx: Ctx) -> sa.Select[Any]:
     runs = ctx.tables.runs
-    stmt = ctx.shape("runs.next_index", lambda: sa.select(sa.func.max(runs.c.run_index)).where(
-        runs.c.session_id == sa.bindparam("session_id")))
-    current = (yield Bound(stmt, {"session_id": session_id})).scalar()
+    return sa.select(sa.func.max(runs.c.run_index)).where(runs.c.session_id == sa.bindparam("session_id"))
+
+
+def _next_index(ctx: Ctx, session_id: str) -> Steps[int]:
+    current = (yield Bound(_next_index_stmt(ctx), {"session_id": session_id})).scalar()
     return 0 if current is None else int(current) + 1
+
+
+@statement
+def _place_stmt(ctx: Ctx) -> sa.Select[Any]:
+    runs = ctx.tables.runs
+    return sa.select(runs.c.run_id, runs.c.session_id, runs.c.run_index).where(
+        (runs.c.run_id == sa.bindparam("run_id"))
+        | ((runs.c.session_id == sa.bindparam("session_id")) & (runs.c.run_index == sa.bindparam("run_index")))
+    )
 
 
 def _place_run(ctx: Ctx, row: dict[str, Any]) -> Steps[str]:
@@ -176,11 +202,7 @@ def _place_run(ctx: Ctx, row: dict[str, Any]) -> Steps[str]:
     One query finds both an existing row with this run_id and a run already holding the
     wanted index (PK lookup OR the (session_id, run_index) index).
     """
-    runs = ctx.tables.runs
-    stmt = ctx.shape("runs.place", lambda: sa.select(runs.c.run_id, runs.c.session_id, runs.c.run_index).where(
-        (runs.c.run_id == sa.bindparam("run_id"))
-        | ((runs.c.session_id == sa.bindparam("session_id")) & (runs.c.run_index == sa.bindparam("run_index")))
-    ))
+    stmt = _place_stmt(ctx)
     wanted = row.get("run_index")
     found = (yield Bound(stmt, {"run_id": row["run_id"], "session_id": row["session_id"], "run_index": wanted})).fetchall()
     existing = next((r for r in found if r.run_id == row["run_id"]), None)
@@ -229,9 +251,13 @@ def _analytics_update(run_data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if k not in RUN_TIME_COLUMNS}
 
 
+@statement
+def _insert_stmt(ctx: Ctx) -> sa.Insert:
+    return sa.insert(ctx.tables.runs)
+
+
 def _insert_run(ctx: Ctx, row: dict[str, Any]) -> Bound:
-    runs = ctx.tables.runs
-    return Bound(ctx.shape(("runs.insert", tuple(row)), lambda: sa.insert(runs)), row)
+    return Bound(_insert_stmt(ctx), row)
 
 
 def _delete_runs(ctx: Ctx, run_ids: list[str]) -> Steps[int]:
@@ -276,6 +302,62 @@ def _delete_sessions(ctx: Ctx, ids: list[str], user_id: str | None) -> Steps[lis
     return (yield from forget_sessions(ctx, ids))
 
 
+@statement
+def _session_by_id(ctx: Ctx, *, by_user: bool) -> sa.Select[Any]:
+    table = ctx.tables.sessions
+    stmt = sa.select(*_agno_columns(table), table.c.runs_version, table.c.run_count).where(
+        table.c.session_id == sa.bindparam("session_id"))
+    return stmt if not by_user else stmt.where(table.c.user_id == sa.bindparam("user_id"))
+
+
+class _SessionFilters(NamedTuple):
+    """Which of get_sessions' filters a call uses (their values are bind parameters)."""
+
+    user: bool
+    component: bool
+    start: bool
+    end: bool
+    name: bool
+    kind: SessionType | None
+
+
+@statement
+def _sessions_filtered(ctx: Ctx, filters: _SessionFilters) -> sa.Select[Any]:
+    table = ctx.tables.sessions
+    stmt = sa.select(*_agno_columns(table))
+    if filters.user:
+        stmt = stmt.where(table.c.user_id == sa.bindparam("user_id"))
+    if filters.component:
+        columns = {
+            SessionType.AGENT: [table.c.agent_id],
+            SessionType.TEAM: [table.c.team_id],
+            SessionType.WORKFLOW: [table.c.workflow_id],
+        }.get(filters.kind, [table.c.agent_id, table.c.team_id, table.c.workflow_id])  # type: ignore[arg-type]
+        stmt = stmt.where(sa.or_(*[c == sa.bindparam("component_id") for c in columns]))
+    if filters.start:
+        stmt = stmt.where(table.c.created_at >= sa.bindparam("start_timestamp"))
+    if filters.end:
+        stmt = stmt.where(table.c.created_at <= sa.bindparam("end_timestamp"))
+    if filters.name:
+        name = sa.func.coalesce(json_text(table.c.session_data, "session_name"), "")
+        stmt = stmt.where(name.ilike(sa.bindparam("name_pattern", type_=sa.String), escape=LIKE_ESCAPE))
+    if filters.kind is not None:
+        stmt = stmt.where(table.c.session_type == filters.kind.value)
+    return stmt
+
+
+@statement
+def _sessions_count(ctx: Ctx, filters: _SessionFilters) -> sa.Select[Any]:
+    return count_of(_sessions_filtered(ctx, filters))
+
+
+@statement
+def _sessions_page(
+    ctx: Ctx, filters: _SessionFilters, sort_by: str | None, sort_order: str | None, paging: tuple[bool, bool]
+) -> sa.Select[Any]:
+    return with_page_shape(ordered(_sessions_filtered(ctx, filters), ctx.tables.sessions, sort_by, sort_order), paging)
+
+
 class SessionRepository(Repository):
     """agno's session and run methods, each one operation."""
 
@@ -291,16 +373,9 @@ class SessionRepository(Repository):
         runs_limit: int | None = None,
     ) -> Steps[Any]:
         ctx = self._ctx
-        table = ctx.tables.sessions
-
-        def build() -> sa.Select[Any]:
-            stmt = sa.select(*_agno_columns(table), table.c.runs_version, table.c.run_count).where(
-                table.c.session_id == sa.bindparam("session_id"))
-            return stmt if user_id is None else stmt.where(table.c.user_id == sa.bindparam("user_id"))
-
         if runs_limit is not None and runs_limit < 0:
             raise ValueError(f"runs_limit must be >= 0, got {runs_limit}")
-        stmt = ctx.shape(("sessions.get", user_id is not None), build)
+        stmt = _session_by_id(ctx, by_user=user_id is not None)
         row = (yield Bound(stmt, {"session_id": session_id, "user_id": user_id})).first()
         if row is None:
             return None
@@ -335,38 +410,13 @@ class SessionRepository(Repository):
         include_runs: bool = True,
     ) -> Steps[Any]:
         ctx = self._ctx
-        table = ctx.tables.sessions
         kind = None if session_type is None else SessionType(session_type)
         paging = page_params(limit, page)
-        filters = (user_id is not None, component_id is not None, start_timestamp is not None,
-                   end_timestamp is not None, session_name is not None, kind)
+        filters = _SessionFilters(user_id is not None, component_id is not None, start_timestamp is not None,
+                                  end_timestamp is not None, session_name is not None, kind)
 
-        def build_filtered() -> sa.Select[Any]:
-            stmt = sa.select(*_agno_columns(table))
-            if user_id is not None:
-                stmt = stmt.where(table.c.user_id == sa.bindparam("user_id"))
-            if component_id is not None:
-                columns = {
-                    SessionType.AGENT: [table.c.agent_id],
-                    SessionType.TEAM: [table.c.team_id],
-                    SessionType.WORKFLOW: [table.c.workflow_id],
-                }.get(kind, [table.c.agent_id, table.c.team_id, table.c.workflow_id])  # type: ignore[arg-type]
-                stmt = stmt.where(sa.or_(*[c == sa.bindparam("component_id") for c in columns]))
-            if start_timestamp is not None:
-                stmt = stmt.where(table.c.created_at >= sa.bindparam("start_timestamp"))
-            if end_timestamp is not None:
-                stmt = stmt.where(table.c.created_at <= sa.bindparam("end_timestamp"))
-            if session_name is not None:
-                name = sa.func.coalesce(json_text(table.c.session_data, "session_name"), "")
-                stmt = stmt.where(name.ilike(sa.bindparam("name_pattern", type_=sa.String), escape=LIKE_ESCAPE))
-            if kind is not None:
-                stmt = stmt.where(table.c.session_type == kind.value)
-            return stmt
-
-        filtered = ctx.shape(("sessions.list", filters), build_filtered)
-        counted = ctx.shape(("sessions.count", filters), lambda: count_of(filtered))
-        listed = ctx.shape(("sessions.page", filters, sort_by, sort_order, page_shape(limit, page)),
-                           lambda: with_page(ordered(filtered, table, sort_by, sort_order), limit, page))
+        listed = _sessions_page(ctx, filters, sort_by, sort_order, page_shape(limit, page))
+        counted = _sessions_count(ctx, filters)
         params = {"user_id": user_id, "component_id": component_id, "start_timestamp": start_timestamp,
                   "end_timestamp": end_timestamp, "name_pattern": None if session_name is None else contains_pattern(session_name), **paging}
         total = (yield Bound(counted, params)).scalar_one()

@@ -31,7 +31,7 @@ from repositories.core.context import Ctx, json_text
 from repositories.core.operation import Steps, operation
 from repositories.core.query import as_dict, count_of, paged, sliced
 from repositories.core.repository import Repository
-from repositories.core.values import id_values, checked
+from repositories.core.values import checked, id_values
 
 CONTEXT_IDS = ("run_id", "session_id", "user_id", "agent_id", "team_id", "workflow_id")
 GROUPINGS = ("session", "agent", "team", "workflow", "endpoint")

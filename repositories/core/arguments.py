@@ -14,8 +14,8 @@ import functools
 import inspect
 import types
 import typing
-from dataclasses import dataclass
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 ID_LISTS = (list, tuple, set, frozenset)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ParamSpec, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.sql import ColumnElement
@@ -13,6 +14,7 @@ from repositories.core.dialects import Dialect
 from repositories.core.tables import TableSet
 
 S = TypeVar("S")
+P = ParamSpec("P")
 
 
 @dataclass(frozen=True)
@@ -21,20 +23,19 @@ class Ctx:
 
     tables: TableSet
     dialect: Dialect
-    shapes: dict[Hashable, Any] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
-    def shape(self, key: Hashable, build: Callable[[], S]) -> S:
-        """The statement ``build()`` makes, built once per key and then reused.
 
-        For hot paths: building expressions costs more than executing a cached statement, and a
-        reused statement object makes SQLAlchemy's compiled-cache lookup a dictionary hit. The
-        statement must take everything that varies between calls as bind parameters; ``key``
-        names everything else it depends on. (Racing threads may both build: same result.)
-        """
-        found = self.shapes.get(key)
-        if found is None:
-            found = self.shapes[key] = build()
-        return found
+def statement(build: Callable[P, S]) -> Callable[P, S]:
+    """Build a statement once per distinct arguments, then reuse it.
+
+    For hot paths: building expressions costs more than executing a cached statement, and a
+    reused statement object makes SQLAlchemy's compiled-cache lookup a dictionary hit. The cache
+    key is the builder and all of its arguments, so it cannot name less than the statement depends
+    on, as long as the builder is a module-level function that reads nothing but its (hashable)
+    arguments: everything that varies between calls is a bind parameter. A ``Ctx`` hashes by its
+    tables and dialect, so every db object on the same table set shares the statements.
+    """
+    return functools.cache(build)  # type: ignore[return-value]
 
 
 def json_text(column: sa.Column[Any], key: str) -> ColumnElement[str]:

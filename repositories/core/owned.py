@@ -2,7 +2,7 @@
 
 A row belongs to its ``user_id``: an upsert overwrites only the caller's own row, or one nobody
 owns yet, and reports back only the rows it stored. Statements are built once per shape
-(``Ctx.shape``) and executed with the rows as parameters (``Bound``): one cached compilation,
+(``statement``) and executed with the rows as parameters (``Bound``): one cached compilation,
 and a batch goes out as one executemany. PostgreSQL and SQLite return the stored rows from the
 upsert itself (RETURNING skips a row the guard left alone); MySQL reads them back.
 """
@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from repositories.core.context import Ctx
+from repositories.core.context import Ctx, statement
 from repositories.core.operation import Bound, Steps
 from repositories.core.query import as_dict
 
@@ -48,14 +48,17 @@ def owned_upsert(
         if ctx.dialect.returns_upserted:
             found.extend(result.fetchall())
     if not ctx.dialect.returns_upserted:
-        read_back = ctx.shape(
-            (table.name, "read_back", tuple(returning)),
-            lambda: sa.select(*returning).where(table.c[key].in_(sa.bindparam("keys", expanding=True))),
-        )
+        read_back = _read_back(table, key, tuple(returning))
         found = (yield Bound(read_back, {"keys": list(wanted)})).fetchall()
     return {rec[key]: rec for rec in map(as_dict, found) if rec["user_id"] == wanted[rec[key]]}
 
 
+@statement
+def _read_back(table: sa.Table, key: str, returning: tuple[sa.Column[Any], ...]) -> sa.Select[Any]:
+    return sa.select(*returning).where(table.c[key].in_(sa.bindparam("keys", expanding=True)))
+
+
+@statement
 def _upsert_shape(
     ctx: Ctx,
     table: sa.Table,
@@ -66,15 +69,12 @@ def _upsert_shape(
     touch: bool,
     returning: tuple[sa.Column[Any], ...],
 ) -> Any:
-    def build() -> Any:
-        update: dict[str, Any] = {
-            c: (lambda col: lambda incoming: incoming(col))(c) for c in columns if c != key and c not in fixed
-        }
-        if touch:
-            update["updated_at"] = lambda incoming: sa.bindparam("touch", type_=sa.BigInteger)
-        stmt = ctx.dialect.upsert(table, None, key=[key], update=update, only_if=lambda incoming: (
-            (table.c.user_id == incoming("user_id")) | table.c.user_id.is_(None)
-        ))
-        return stmt.returning(*returning) if ctx.dialect.returns_upserted else stmt
-
-    return ctx.shape((table.name, "owned_upsert", columns, fixed, touch, returning), build)
+    update: dict[str, Any] = {
+        c: (lambda col: lambda incoming: incoming(col))(c) for c in columns if c != key and c not in fixed
+    }
+    if touch:
+        update["updated_at"] = lambda incoming: sa.bindparam("touch", type_=sa.BigInteger)
+    stmt = ctx.dialect.upsert(table, None, key=[key], update=update, only_if=lambda incoming: (
+        (table.c.user_id == incoming("user_id")) | table.c.user_id.is_(None)
+    ))
+    return stmt.returning(*returning) if ctx.dialect.returns_upserted else stmt

@@ -72,10 +72,16 @@ def with_page(stmt: Select[Any], limit: int | None, page: int | None) -> Select[
 
     BigInteger: PostgreSQL would cast an INTEGER parameter to 32 bits and fail on page 10**9.
     """
-    if limit is None:
+    return with_page_shape(stmt, page_shape(limit, page))
+
+
+def with_page_shape(stmt: Select[Any], paging: tuple[bool, bool]) -> Select[Any]:
+    """:func:`with_page` from :func:`page_shape` (a statement cached by shape needs no values)."""
+    limited, offset = paging
+    if not limited:
         return stmt
     stmt = stmt.limit(sa.bindparam("limit", type_=sa.BigInteger))
-    return stmt.offset(sa.bindparam("offset", type_=sa.BigInteger)) if page is not None else stmt
+    return stmt.offset(sa.bindparam("offset", type_=sa.BigInteger)) if offset else stmt
 
 
 def sliced(stmt: Select[Any], *, limit: int | None, offset: int = 0) -> Select[Any]:

@@ -22,13 +22,12 @@ import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
 from agno.db.utils import deserialize_history_run
 
-from repositories.core.context import Ctx
+from repositories.core.context import Ctx, statement
 from repositories.core.operation import Bound, Steps
 
 MAX_SESSIONS = 64
@@ -43,7 +42,7 @@ class _Entry:
     last: tuple[Any, ...] | None = None  # the sort key of the last run
 
 
-@cache
+@statement
 def _written_since(ctx: Ctx) -> sa.Select[Any]:
     runs = ctx.tables.runs
     return (
