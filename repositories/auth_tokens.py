@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Any, Dict, Optional
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.sql import ColumnElement
@@ -22,7 +22,7 @@ from repositories.core.repository import Repository
 from repositories.core.values import checked
 
 
-def _key(ctx: Ctx, provider: str, user_id: Optional[str], service: str) -> ColumnElement[bool]:
+def _key(ctx: Ctx, provider: str, user_id: str | None, service: str) -> ColumnElement[bool]:
     table = ctx.tables.auth_tokens
     for name, value in (("provider", provider), ("service", service)):
         if not isinstance(value, str) or not value:
@@ -36,14 +36,14 @@ class AuthTokenRepository(Repository):
     """agno's auth-token methods, each one operation."""
 
     @operation(writes=False)
-    def get_auth_token(self, provider: str, user_id: Optional[str], service: str) -> Steps[Optional[Dict[str, Any]]]:
+    def get_auth_token(self, provider: str, user_id: str | None, service: str) -> Steps[dict[str, Any] | None]:
         ctx = self._ctx
         table = ctx.tables.auth_tokens
         row = (yield sa.select(table).where(_key(ctx, provider, user_id, service))).first()
         return None if row is None else as_dict(row)
 
     @operation(writes=True)
-    def upsert_auth_token(self, token: Dict[str, Any]) -> Steps[Optional[Dict[str, Any]]]:
+    def upsert_auth_token(self, token: dict[str, Any]) -> Steps[dict[str, Any] | None]:
         ctx = self._ctx
         table = ctx.tables.auth_tokens
         if not isinstance(token, dict):
@@ -62,7 +62,7 @@ class AuthTokenRepository(Repository):
         return as_dict((yield sa.select(table).where(where)).one())
 
     @operation(writes=True)
-    def delete_auth_token(self, provider: str, user_id: Optional[str], service: str) -> Steps[bool]:
+    def delete_auth_token(self, provider: str, user_id: str | None, service: str) -> Steps[bool]:
         ctx = self._ctx
         table = ctx.tables.auth_tokens
         return bool((yield sa.delete(table).where(_key(ctx, provider, user_id, service))).rowcount)

@@ -22,6 +22,7 @@ from repositories.mcp_oauth import McpOAuthRepository
 from repositories.memories import MemoryRepository
 from repositories.metrics import MetricsRepository
 from repositories.offloads import CompactionRepository, ToolResultRepository
+from repositories.runs import RunRepository
 from repositories.schedules import ScheduleRepository
 from repositories.service_accounts import ServiceAccountRepository
 from repositories.sessions import SessionRepository
@@ -32,6 +33,7 @@ from repositories.versions import VersionRepository
 
 class _Methods(
     SessionRepository,
+    RunRepository,
     MemoryRepository,
     KnowledgeRepository,
     EvalRepository,

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 import sqlalchemy as sa
 from agno.db.utils import learning_search_patterns
@@ -29,7 +29,7 @@ from repositories.core.query import as_dict, count_of, ordered, paged
 from repositories.core.repository import Repository
 from repositories.core.values import checked, refuse_ownership
 
-Filters = Mapping[str, Optional[str]]
+Filters = Mapping[str, str | None]
 
 # Sort keys of get_learnings_user_stats (agno's names); the default comes first.
 _USER_STATS_SORTS = ("last_learning_updated_at", "user_id")
@@ -86,14 +86,14 @@ class LearningRepository(Repository):
     def get_learning(
         self,
         learning_type: str,
-        user_id: Optional[str] = None,
-        agent_id: Optional[str] = None,
-        team_id: Optional[str] = None,
-        session_id: Optional[str] = None,
-        namespace: Optional[str] = None,
-        entity_id: Optional[str] = None,
-        entity_type: Optional[str] = None,
-    ) -> Steps[Optional[Dict[str, Any]]]:
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        team_id: str | None = None,
+        session_id: str | None = None,
+        namespace: str | None = None,
+        entity_id: str | None = None,
+        entity_type: str | None = None,
+    ) -> Steps[dict[str, Any] | None]:
         filters = {"user_id": user_id, "agent_id": agent_id, "team_id": team_id, "session_id": session_id,
                    "namespace": namespace, "entity_id": entity_id, "entity_type": entity_type}
         ctx = self._ctx
@@ -108,15 +108,15 @@ class LearningRepository(Repository):
         self,
         id: str,
         learning_type: str,
-        content: Dict[str, Any],
-        user_id: Optional[str] = None,
-        agent_id: Optional[str] = None,
-        team_id: Optional[str] = None,
-        session_id: Optional[str] = None,
-        namespace: Optional[str] = None,
-        entity_id: Optional[str] = None,
-        entity_type: Optional[str] = None,
-        metadata: Optional[Dict[str, Any]] = None,
+        content: dict[str, Any],
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        team_id: str | None = None,
+        session_id: str | None = None,
+        namespace: str | None = None,
+        entity_id: str | None = None,
+        entity_type: str | None = None,
+        metadata: dict[str, Any] | None = None,
     ) -> Steps[None]:
         scope = {"agent_id": agent_id, "team_id": team_id, "session_id": session_id, "namespace": namespace,
                  "entity_id": entity_id, "entity_type": entity_type}
@@ -156,16 +156,16 @@ class LearningRepository(Repository):
     @operation(writes=False, absent=list)
     def get_learnings(
         self,
-        learning_type: Optional[str] = None,
-        user_id: Optional[str] = None,
-        agent_id: Optional[str] = None,
-        team_id: Optional[str] = None,
-        session_id: Optional[str] = None,
-        namespace: Optional[str] = None,
-        entity_id: Optional[str] = None,
-        entity_type: Optional[str] = None,
-        limit: Optional[int] = None,
-    ) -> Steps[List[Dict[str, Any]]]:
+        learning_type: str | None = None,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        team_id: str | None = None,
+        session_id: str | None = None,
+        namespace: str | None = None,
+        entity_id: str | None = None,
+        entity_type: str | None = None,
+        limit: int | None = None,
+    ) -> Steps[list[dict[str, Any]]]:
         filters = {"learning_type": learning_type, "user_id": user_id, "agent_id": agent_id, "team_id": team_id,
                    "session_id": session_id, "namespace": namespace, "entity_id": entity_id,
                    "entity_type": entity_type}
@@ -175,7 +175,7 @@ class LearningRepository(Repository):
         return [as_dict(r) for r in (yield stmt).fetchall()]
 
     @operation(writes=True)
-    def update_learning(self, id: str, content: Dict[str, Any], metadata: Optional[Dict[str, Any]] = None) -> Steps[bool]:
+    def update_learning(self, id: str, content: dict[str, Any], metadata: dict[str, Any] | None = None) -> Steps[bool]:
         ctx = self._ctx
         _require_document("content", content, optional=False)
         _require_document("metadata", metadata, optional=True)
@@ -189,7 +189,7 @@ class LearningRepository(Repository):
         return bool((yield stmt).rowcount)
 
     @operation(writes=True, absent=0)
-    def delete_user_learnings(self, user_id: str, learning_type: Optional[str] = None) -> Steps[int]:
+    def delete_user_learnings(self, user_id: str, learning_type: str | None = None) -> Steps[int]:
         ctx = self._ctx
         if not isinstance(user_id, str):
             raise ValueError(f"user_id must be a string, got {user_id!r}")
@@ -203,17 +203,17 @@ class LearningRepository(Repository):
     def search_learnings(
         self,
         query: str,
-        learning_type: Optional[str] = None,
-        user_id: Optional[str] = None,
-        agent_id: Optional[str] = None,
-        team_id: Optional[str] = None,
-        workflow_id: Optional[str] = None,
-        session_id: Optional[str] = None,
-        namespace: Optional[str] = None,
-        entity_id: Optional[str] = None,
-        entity_type: Optional[str] = None,
-        limit: Optional[int] = None,
-    ) -> Steps[List[Dict[str, Any]]]:
+        learning_type: str | None = None,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        team_id: str | None = None,
+        workflow_id: str | None = None,
+        session_id: str | None = None,
+        namespace: str | None = None,
+        entity_id: str | None = None,
+        entity_type: str | None = None,
+        limit: int | None = None,
+    ) -> Steps[list[dict[str, Any]]]:
         filters = {"learning_type": learning_type, "user_id": user_id, "agent_id": agent_id, "team_id": team_id,
                    "workflow_id": workflow_id, "session_id": session_id, "namespace": namespace,
                    "entity_id": entity_id, "entity_type": entity_type}
@@ -229,7 +229,7 @@ class LearningRepository(Repository):
         return [as_dict(r) for r in (yield stmt).fetchall()]
 
     @operation(writes=False, absent=None)
-    def get_learning_by_id(self, id: str) -> Steps[Optional[Dict[str, Any]]]:
+    def get_learning_by_id(self, id: str) -> Steps[dict[str, Any] | None]:
         ctx = self._ctx
         table = ctx.tables.learnings
         row = (yield sa.select(table).where(table.c.learning_id == id)).first()
@@ -238,20 +238,20 @@ class LearningRepository(Repository):
     @operation(writes=False, absent=lambda a: ([], 0))
     def list_learnings(
         self,
-        learning_type: Optional[str] = None,
-        user_id: Optional[str] = None,
-        agent_id: Optional[str] = None,
-        team_id: Optional[str] = None,
-        session_id: Optional[str] = None,
-        namespace: Optional[str] = None,
-        entity_id: Optional[str] = None,
-        entity_type: Optional[str] = None,
+        learning_type: str | None = None,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        team_id: str | None = None,
+        session_id: str | None = None,
+        namespace: str | None = None,
+        entity_id: str | None = None,
+        entity_type: str | None = None,
         include_global: bool = False,
         limit: int = 100,
         page: int = 1,
-        sort_by: Optional[str] = None,
-        sort_order: Optional[str] = None,
-    ) -> Steps[Tuple[List[Dict[str, Any]], int]]:
+        sort_by: str | None = None,
+        sort_order: str | None = None,
+    ) -> Steps[tuple[list[dict[str, Any]], int]]:
         filters = {"learning_type": learning_type, "agent_id": agent_id, "team_id": team_id,
                    "session_id": session_id, "namespace": namespace, "entity_id": entity_id,
                    "entity_type": entity_type}
@@ -271,13 +271,13 @@ class LearningRepository(Repository):
     @operation(writes=False, absent=lambda a: ([], 0))
     def get_learnings_user_stats(
         self,
-        learning_type: Optional[str] = None,
-        limit: Optional[int] = None,
-        page: Optional[int] = None,
-        user_id: Optional[str] = None,
-        sort_by: Optional[str] = None,
-        sort_order: Optional[str] = None,
-    ) -> Steps[Tuple[List[Dict[str, Any]], int]]:
+        learning_type: str | None = None,
+        limit: int | None = None,
+        page: int | None = None,
+        user_id: str | None = None,
+        sort_by: str | None = None,
+        sort_order: str | None = None,
+    ) -> Steps[tuple[list[dict[str, Any]], int]]:
         ctx = self._ctx
         table = ctx.tables.learnings
         sort_key = sort_by or _USER_STATS_SORTS[0]

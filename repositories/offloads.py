@@ -14,7 +14,7 @@ On top of agno's contract:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Dict, List, Optional, Union
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -96,7 +96,7 @@ class ToolResultRepository(Repository):
     """agno's tool-result index methods, each one operation."""
 
     @operation(writes=True)
-    def upsert_tool_result(self, row: Dict[str, Any]) -> Steps[None]:
+    def upsert_tool_result(self, row: dict[str, Any]) -> Steps[None]:
         ctx = self._ctx
         table = ctx.tables.tool_results
         values = _row_for(table, row, "result_id")
@@ -108,13 +108,13 @@ class ToolResultRepository(Repository):
             raise OwnershipError(f"tool result {values['result_id']!r} belongs to another owner; it was left unchanged")
 
     @operation(writes=False)
-    def get_tool_result(self, result_id: str) -> Steps[Optional[Dict[str, Any]]]:
+    def get_tool_result(self, result_id: str) -> Steps[dict[str, Any] | None]:
         table = self._ctx.tables.tool_results
         row = (yield sa.select(table).where(table.c.result_id == result_id)).first()
         return None if row is None else as_dict(row)
 
     @operation(writes=False)
-    def get_tool_results_for_session(self, session_id: str, limit: Optional[int] = None) -> Steps[List[Dict[str, Any]]]:
+    def get_tool_results_for_session(self, session_id: str, limit: int | None = None) -> Steps[list[dict[str, Any]]]:
         table = self._ctx.tables.tool_results
         stmt = (
             sa.select(table)
@@ -124,7 +124,7 @@ class ToolResultRepository(Repository):
         return [as_dict(r) for r in (yield paged(stmt, limit, None)).fetchall()]
 
     @operation(writes=True)
-    def delete_tool_results(self, result_ids: List[str]) -> Steps[int]:
+    def delete_tool_results(self, result_ids: list[str]) -> Steps[int]:
         if isinstance(result_ids, str):
             raise ValueError("result_ids must be a list of ids, not one string")
         if not result_ids:
@@ -133,7 +133,7 @@ class ToolResultRepository(Repository):
         return int((yield sa.delete(table).where(table.c.result_id.in_(list(result_ids)))).rowcount or 0)
 
     @operation(writes=False)
-    def get_expired_tool_results(self, now: int) -> Steps[List[Dict[str, Any]]]:
+    def get_expired_tool_results(self, now: int) -> Steps[list[dict[str, Any]]]:
         if isinstance(now, bool) or not isinstance(now, int):
             raise ValueError(f"now must be an epoch time in seconds (int), got {now!r}")
         table = self._ctx.tables.tool_results
@@ -149,7 +149,7 @@ class CompactionRepository(Repository):
     """agno's compaction-record methods (sync only, as in agno), each one operation."""
 
     @operation(writes=True, sync_only=True)
-    def upsert_compaction(self, row: Dict[str, Any]) -> Steps[None]:
+    def upsert_compaction(self, row: dict[str, Any]) -> Steps[None]:
         ctx = self._ctx
         table = ctx.tables.compactions
         values = _row_for(table, row, "compaction_id")
@@ -160,13 +160,13 @@ class CompactionRepository(Repository):
                 raise OwnershipError(f"compaction {values['compaction_id']!r} belongs to another owner")
 
     @operation(writes=False, sync_only=True)
-    def get_compaction(self, compaction_id: str) -> Steps[Optional[Dict[str, Any]]]:
+    def get_compaction(self, compaction_id: str) -> Steps[dict[str, Any] | None]:
         table = self._ctx.tables.compactions
         row = (yield sa.select(table).where(table.c.compaction_id == compaction_id)).first()
         return None if row is None else as_dict(row)
 
     @operation(writes=False, sync_only=True)
-    def get_compactions_for_session(self, session_id: str, limit: Optional[int] = None) -> Steps[List[Dict[str, Any]]]:
+    def get_compactions_for_session(self, session_id: str, limit: int | None = None) -> Steps[list[dict[str, Any]]]:
         table = self._ctx.tables.compactions
         stmt = sa.select(table).where(table.c.session_id == session_id)
         stmt = stmt.order_by(table.c.created_at.desc(), table.c.compaction_id.desc())
@@ -179,8 +179,8 @@ class CompactionRepository(Repository):
 
     @operation(writes=False, sync_only=True)
     def search_compactions(
-        self, session_id: str, query: Union[str, Sequence[str]], limit: int = 10
-    ) -> Steps[List[Dict[str, Any]]]:
+        self, session_id: str, query: str | Sequence[str], limit: int = 10
+    ) -> Steps[list[dict[str, Any]]]:
         ctx = self._ctx
         table = ctx.tables.compactions
         terms = [query] if isinstance(query, str) else list(query)

@@ -11,7 +11,7 @@ On top of it:
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import sqlalchemy as sa
 from agno.db.transcripts import transcript_rows
@@ -29,7 +29,7 @@ def _text(name: str, value: Any) -> str:
     return value
 
 
-def _one(ctx: Ctx, framework: str, project_key: str, session_id: str, subpath: Optional[str]) -> ColumnElement[bool]:
+def _one(ctx: Ctx, framework: str, project_key: str, session_id: str, subpath: str | None) -> ColumnElement[bool]:
     table = ctx.tables.transcripts
     return sa.and_(
         table.c.framework == _text("framework", framework),
@@ -48,9 +48,9 @@ class TranscriptRepository(Repository):
         framework: str,
         project_key: str,
         session_id: str,
-        entries: List[Dict[str, Any]],
+        entries: list[dict[str, Any]],
         agno_session_id: str,
-        subpath: Optional[str] = None,
+        subpath: str | None = None,
     ) -> Steps[None]:
         ctx = self._ctx
         table = ctx.tables.transcripts
@@ -83,15 +83,15 @@ class TranscriptRepository(Repository):
 
     @operation(writes=False)
     def get_transcript_entries(
-        self, framework: str, project_key: str, session_id: str, subpath: Optional[str] = None
-    ) -> Steps[List[Dict[str, Any]]]:
+        self, framework: str, project_key: str, session_id: str, subpath: str | None = None
+    ) -> Steps[list[dict[str, Any]]]:
         ctx = self._ctx
         table = ctx.tables.transcripts
         stmt = sa.select(table.c.entry).where(_one(ctx, framework, project_key, session_id, subpath))
         return [json.loads(r.entry) for r in (yield stmt.order_by(table.c.position)).fetchall()]
 
     @operation(writes=False)
-    def list_transcript_sessions(self, framework: str, project_key: str) -> Steps[List[Dict[str, Any]]]:
+    def list_transcript_sessions(self, framework: str, project_key: str) -> Steps[list[dict[str, Any]]]:
         table = self._ctx.tables.transcripts
         stmt = (
             sa.select(table.c.session_id, sa.func.max(table.c.created_at).label("mtime"))
@@ -103,7 +103,7 @@ class TranscriptRepository(Repository):
         return [{"session_id": r.session_id, "mtime": r.mtime} for r in (yield stmt).fetchall()]
 
     @operation(writes=False)
-    def list_transcript_subpaths(self, framework: str, project_key: str, session_id: str) -> Steps[List[str]]:
+    def list_transcript_subpaths(self, framework: str, project_key: str, session_id: str) -> Steps[list[str]]:
         table = self._ctx.tables.transcripts
         stmt = (
             sa.select(table.c.subpath)
@@ -117,7 +117,7 @@ class TranscriptRepository(Repository):
 
     @operation(writes=True)
     def delete_transcript(
-        self, framework: str, project_key: str, session_id: str, subpath: Optional[str] = None
+        self, framework: str, project_key: str, session_id: str, subpath: str | None = None
     ) -> Steps[None]:
         ctx = self._ctx
         table = ctx.tables.transcripts

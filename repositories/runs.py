@@ -1,0 +1,328 @@
+"""Runs: one row per run, in ``run_index`` order, each written under its session row's lock.
+
+- ``run_index`` is assigned under a lock on the session row, so concurrent appends never collide
+  and never lose a run (a stale index from a concurrent writer moves to the end);
+- a run of one user's session is never written through another user's id;
+- every write of a run also fills its typed analytics columns (``agno_models.analytics``), and
+  revision 0007's triggers recount the session's ``run_count`` and ``last_run_at`` in the same
+  transaction; rows read back keep agno's shape;
+- database errors propagate; nothing is turned into ``None``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import sqlalchemy as sa
+from agno.db.utils import (
+    build_single_run_row,
+    canonical_run_status,
+    deserialize_run,
+)
+from agno.run.base import RunStatus
+
+from agno_models.analytics import (
+    RUN_COLUMNS,
+    RUN_TIME_COLUMNS,
+    run_analytics,
+)
+from repositories.core.context import Ctx, statement
+from repositories.core.operation import Bound, Steps, operation
+from repositories.core.query import (
+    as_dict,
+    count_of,
+    ordered,
+    paged,
+)
+from repositories.core.repository import Repository
+from repositories.core.values import MissingRowError, checked, refuse_ownership
+from repositories.sessions import agno_columns
+
+# --- runs -------------------------------------------------------------------------------------
+
+
+@statement
+def _lock_session_stmt(ctx: Ctx) -> sa.Select[Any]:
+    table = ctx.tables.sessions
+    return ctx.dialect.locked(sa.select(table.c.session_id, table.c.user_id).where(
+        table.c.session_id == sa.bindparam("session_id")))
+
+
+def _lock_session(ctx: Ctx, session_id: str) -> Steps[dict[str, Any] | None]:
+    """Lock the session row (SQLite: the transaction already holds the write lock)."""
+    row = (yield Bound(_lock_session_stmt(ctx), {"session_id": session_id})).first()
+    return None if row is None else as_dict(row)
+
+
+@statement
+def _next_index_stmt(ctx: Ctx) -> sa.Select[Any]:
+    runs = ctx.tables.runs
+    return sa.select(sa.func.max(runs.c.run_index)).where(runs.c.session_id == sa.bindparam("session_id"))
+
+
+def _next_index(ctx: Ctx, session_id: str) -> Steps[int]:
+    current = (yield Bound(_next_index_stmt(ctx), {"session_id": session_id})).scalar()
+    return 0 if current is None else int(current) + 1
+
+
+@statement
+def _place_stmt(ctx: Ctx) -> sa.Select[Any]:
+    runs = ctx.tables.runs
+    return sa.select(runs.c.run_id, runs.c.session_id, runs.c.run_index).where(
+        (runs.c.run_id == sa.bindparam("run_id"))
+        | ((runs.c.session_id == sa.bindparam("session_id")) & (runs.c.run_index == sa.bindparam("run_index")))
+    )
+
+
+def _place_run(ctx: Ctx, row: dict[str, Any]) -> Steps[str]:
+    """Give a run its index under the session lock; returns "insert" or "update".
+
+    One query finds both an existing row with this run_id and a run already holding the
+    wanted index (PK lookup OR the (session_id, run_index) index).
+    """
+    stmt = _place_stmt(ctx)
+    wanted = row.get("run_index")
+    found = (yield Bound(stmt, {"run_id": row["run_id"], "session_id": row["session_id"], "run_index": wanted})).fetchall()
+    existing = next((r for r in found if r.run_id == row["run_id"]), None)
+    if existing is not None:
+        if existing.session_id != row["session_id"]:
+            raise refuse_ownership(f"run {row['run_id']!r} belongs to session {existing.session_id!r}, not {row['session_id']!r}")
+        row["run_index"] = existing.run_index if existing.run_index is not None else (yield from _next_index(ctx, row["session_id"]))
+        return "update"
+    if wanted is not None and not found:
+        return "insert"
+    # No index, or a concurrent writer already used it (both computed it from the same stale
+    # session): append at the end instead of losing the run.
+    row["run_index"] = yield from _next_index(ctx, row["session_id"])
+    return "insert"
+
+
+def known_run_status(status: Any) -> str:
+    """agno's stored form of ``status`` (any casing or a RunStatus), or a ValueError listing the valid ones."""
+    value = canonical_run_status(status)
+    valid = [s.value for s in RunStatus]
+    if value not in valid:
+        raise ValueError(f"unknown run status {status!r}; valid statuses: {', '.join(valid)}")
+    return str(value)
+
+
+def _check_run_owner(owner: dict[str, Any] | None, session_id: str, user_id: str | None) -> None:
+    if owner is None:
+        raise MissingRowError(f"session {session_id!r} does not exist; save the session before its runs")
+    if user_id is not None and owner["user_id"] is not None and owner["user_id"] != user_id:
+        raise refuse_ownership(f"session {session_id!r} belongs to another user")
+
+
+def _run_row(ctx: Ctx, run: Any, *, session_id: str, user_id: str | None, run_index: int | None) -> dict[str, Any]:
+    if run_index is not None and run_index < 0:
+        raise ValueError(f"run_index must be >= 0, got {run_index}")
+    row = build_single_run_row(run=run, session_id=session_id, user_id=user_id, run_index=run_index)
+    if row.get("status") is not None:
+        row["status"] = canonical_run_status(row["status"])
+    row.update(run_analytics(row["run_data"], created_at=row["created_at"]))
+    return checked(ctx.tables.runs, row)
+
+
+def _analytics_update(run_data: dict[str, Any]) -> dict[str, Any]:
+    """The analytics columns a changed ``run_data`` rewrites (creation time stays the stored one)."""
+    values = run_analytics(run_data, created_at=None)
+    return {k: v for k, v in values.items() if k not in RUN_TIME_COLUMNS}
+
+
+@statement
+def _insert_stmt(ctx: Ctx) -> sa.Insert:
+    return sa.insert(ctx.tables.runs)
+
+
+def _insert_run(ctx: Ctx, row: dict[str, Any]) -> Bound:
+    return Bound(_insert_stmt(ctx), row)
+
+
+def _delete_runs(ctx: Ctx, run_ids: list[str]) -> Steps[int]:
+    """Delete runs; returns how many were deleted."""
+    runs, sessions = ctx.tables.runs, ctx.tables.sessions
+    of_runs = sa.select(runs.c.session_id).where(runs.c.run_id.in_(run_ids)).distinct()
+    # Lock the sessions (in key order: two deleters never wait on each other crosswise) before
+    # touching their runs, as appends do.
+    (
+        yield ctx.dialect.locked(sa.select(sessions.c.session_id).where(sessions.c.session_id.in_(of_runs))
+                     .order_by(sessions.c.session_id))
+    ).all()
+    # The triggers recount the sessions (revision 0007).
+    return int((yield sa.delete(runs).where(runs.c.run_id.in_(run_ids))).rowcount)
+
+
+class RunRepository(Repository):
+    """agno's run methods, each one operation."""
+
+    @operation(writes=True)
+    def upsert_run(self, run: Any, session_id: str, user_id: str | None = None, run_index: int | None = None) -> Steps[None]:
+        ctx = self._ctx
+        row = _run_row(ctx, run, session_id=session_id, user_id=user_id, run_index=run_index)
+        owner = yield from _lock_session(ctx, session_id)
+        _check_run_owner(owner, session_id, user_id)
+        action = yield from _place_run(ctx, row)
+        runs = ctx.tables.runs
+        if action == "insert":
+            yield _insert_run(ctx, row)  # the triggers recount the session (revision 0007)
+        else:
+            kept = ("status", "run_data", "user_id", "parent_run_id", "updated_at", "run_index")
+            values = {k: row[k] for k in kept} | {k: row[k] for k in RUN_COLUMNS if k not in RUN_TIME_COLUMNS}
+            yield sa.update(runs).where(runs.c.run_id == row["run_id"]).values(values)
+
+    @operation(writes=True)
+    def append_run_to_session_if_absent(
+        self, session_id: str, run_dict: dict[str, Any], user_id: str | None = None
+    ) -> Steps[bool | None]:
+        ctx = self._ctx
+        row = _run_row(ctx, run_dict, session_id=session_id, user_id=user_id, run_index=None)
+        owner = yield from _lock_session(ctx, session_id)
+        if owner is None:
+            return None  # no session row yet: the caller creates it and retries
+        _check_run_owner(owner, session_id, user_id)
+        action = yield from _place_run(ctx, row)
+        if action != "insert":
+            return False  # a concurrent writer's row wins
+        yield _insert_run(ctx, row)  # the triggers recount the session (revision 0007)
+        return True
+
+    @operation(writes=True)
+    def update_run_in_session(
+        self,
+        session_id: str,
+        run_id: str,
+        fields: dict[str, Any],
+        expected_attempt: int | None = None,
+        user_id: str | None = None,
+        content_if_absent: str | None = None,
+        session_data: dict[str, Any] | None = None,
+    ) -> Steps[Any]:
+        ctx = self._ctx
+        from agno.run.status_persist import RunPersistOutcome
+
+        runs, sessions = ctx.tables.runs, ctx.tables.sessions
+        if fields.get("status") is not None:
+            fields = {**fields, "status": canonical_run_status(fields["status"])}
+        row = (
+            yield ctx.dialect.locked(
+                sa.select(runs.c.run_data, runs.c.status)
+                .where(runs.c.run_id == run_id, runs.c.session_id == session_id)
+                .where((runs.c.user_id == user_id) | runs.c.user_id.is_(None)),
+            )
+        ).first()
+        if row is None or row.run_data is None:
+            return RunPersistOutcome.MISSING
+        run = dict(row.run_data)
+        stored_attempt = run.get("queue_attempt")
+        if expected_attempt is not None and stored_attempt is not None and stored_attempt > expected_attempt:
+            return RunPersistOutcome.STALE_ATTEMPT
+        stored_status = str(run.get("status") or row.status or "").lower()
+        incoming_status = str(fields.get("status") or "").lower()
+        if stored_status in ("completed", "cancelled") and incoming_status and incoming_status != stored_status:
+            return RunPersistOutcome.TERMINAL_REFUSED
+        run.update(fields)
+        if content_if_absent is not None and not run.get("content"):
+            run["content"] = content_if_absent
+        if expected_attempt is not None:
+            run["queue_attempt"] = expected_attempt
+        now = int(time.time())
+        values: dict[str, Any] = {"run_data": run, "updated_at": now, **_analytics_update(run)}
+        if fields.get("status") is not None:
+            values["status"] = fields["status"]
+        yield sa.update(runs).where(runs.c.run_id == run_id).values(values)
+        if session_data is not None:
+            written = (
+                yield sa.update(sessions)
+                .where(sessions.c.session_id == session_id)
+                .where((sessions.c.user_id == user_id) | sessions.c.user_id.is_(None))
+                .values(session_data=session_data, updated_at=now)
+            ).rowcount
+            if not written:
+                raise refuse_ownership(f"cannot persist run metadata: session {session_id!r} is missing or not owned")
+        return RunPersistOutcome.UPDATED
+
+    @operation(writes=False, absent=None)
+    def get_run(self, run_id: str, deserialize: bool | None = True) -> Steps[Any]:
+        ctx = self._ctx
+        runs = ctx.tables.runs
+        row = (yield sa.select(*agno_columns(runs)).where(runs.c.run_id == run_id)).first()
+        if row is None:
+            return None
+        record = as_dict(row)
+        return deserialize_run(record["run_type"], record["run_data"]) if deserialize else record
+
+    @operation(writes=False, absent=lambda a: [] if a['deserialize'] else ([], 0))
+    def get_runs(
+        self,
+        session_id: str | None = None,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        team_id: str | None = None,
+        workflow_id: str | None = None,
+        status: Any = None,
+        limit: int | None = None,
+        page: int | None = None,
+        sort_by: str | None = None,
+        sort_order: str | None = None,
+        deserialize: bool | None = True,
+    ) -> Steps[Any]:
+        ctx = self._ctx
+        runs = ctx.tables.runs
+        stmt = sa.select(*agno_columns(runs))
+        for column, value in (
+            (runs.c.session_id, session_id),
+            (runs.c.user_id, user_id),
+            (runs.c.agent_id, agent_id),
+            (runs.c.team_id, team_id),
+            (runs.c.workflow_id, workflow_id),
+        ):
+            if value is not None:
+                stmt = stmt.where(column == value)
+        if status is not None:
+            stmt = stmt.where(runs.c.status == known_run_status(status))
+        total = (yield count_of(stmt)).scalar_one()
+        if sort_by is None:
+            stmt = stmt.order_by(runs.c.run_index.asc(), runs.c.created_at.asc(), runs.c.run_id.asc())
+        else:
+            stmt = ordered(stmt, runs, sort_by, sort_order)
+        records = [as_dict(r) for r in (yield paged(stmt, limit, page)).fetchall()]
+        if not deserialize:
+            return records, total
+        return [deserialize_run(r["run_type"], r["run_data"]) for r in records]
+
+    @operation(writes=True, absent=False)
+    def delete_run(self, run_id: str) -> Steps[bool]:
+        ctx = self._ctx
+        return bool((yield from _delete_runs(ctx, [run_id])))
+
+    @operation(writes=True, absent=None)
+    def delete_runs(self, run_ids: list[str]) -> Steps[None]:
+        ctx = self._ctx
+        if run_ids:
+            yield from _delete_runs(ctx, list(run_ids))
+
+    @operation(writes=True)
+    def cancel_pending_run(
+        self, run_id: str, *, session_id: str, reason: str, user_id: str | None = None, expected_status: str = "PENDING"
+    ) -> Steps[bool]:
+        ctx = self._ctx
+        if expected_status not in {"PENDING", "RUNNING"}:
+            raise ValueError("Only Pending or Running runs can be cancelled by recovery")
+        runs = ctx.tables.runs
+        row = (
+            yield ctx.dialect.locked(
+                sa.select(runs.c.run_data)
+                .where(runs.c.run_id == run_id, runs.c.session_id == session_id, runs.c.status == expected_status)
+                .where((runs.c.user_id == user_id) | runs.c.user_id.is_(None)),
+            )
+        ).first()
+        if row is None:
+            return False
+        data = dict(row.run_data or {})
+        data["status"] = "CANCELLED"
+        if not data.get("content"):
+            data["content"] = reason
+        values = {"status": "CANCELLED", "run_data": data, "updated_at": int(time.time()), **_analytics_update(data)}
+        yield sa.update(runs).where(runs.c.run_id == run_id).values(values)
+        return True
