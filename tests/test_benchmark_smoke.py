@@ -80,3 +80,18 @@ def test_benchmark_runs_every_operation_at_a_tiny_size(
                 assert 0 <= search["recall"][store] <= 1 and not math.isnan(search["recall"][store])
                 assert search["same_ids"][store] == 1.0  # the raw replay ran the same SQL on the same index
                 assert search[f"{store}_p50_ms"] > 0 and search[f"raw ({store})_p50_ms"] > 0
+
+
+def test_the_agent_turn_benchmark_runs_and_sees_no_stale_run(tmp_path: Path) -> None:
+    """``python -m bench.turns`` at a tiny size on SQLite, with the two-process row: it must not rot."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.turns", "--backends", "sqlite", "--sizes", "2", "--repeat", "2", "--two-processes"],
+        cwd=root, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "| sqlite | 2 runs |" in done.stdout
+    assert "(stale reads: 0)" in done.stdout
