@@ -28,11 +28,11 @@ from repositories.core.query import (
     as_dict,
     contains_pattern,
     count_of,
-    ordered,
+    counted,
+    page_of,
     page_params,
     page_shape,
     paged,
-    with_page_shape,
 )
 from repositories.core.repository import Repository
 from repositories.core.values import checked, refuse_ownership
@@ -149,18 +149,6 @@ def _memories_filtered(ctx: Ctx, filters: _MemoryFilters) -> sa.Select[Any]:
     return stmt
 
 
-@statement
-def _memories_count(ctx: Ctx, filters: _MemoryFilters) -> sa.Select[Any]:
-    return count_of(_memories_filtered(ctx, filters))
-
-
-@statement
-def _memories_page(
-    ctx: Ctx, filters: _MemoryFilters, sort_by: str | None, sort_order: str | None, paging: tuple[bool, bool]
-) -> sa.Select[Any]:
-    return with_page_shape(ordered(_memories_filtered(ctx, filters), ctx.tables.memories, sort_by, sort_order), paging)
-
-
 class MemoryRepository(Repository):
     """agno's user-memory methods, each one operation."""
 
@@ -226,15 +214,15 @@ class MemoryRepository(Repository):
         searched = search_content is not None
 
         shape = _MemoryFilters(owners, topic_count, searched)
-        listed = _memories_page(ctx, shape, sort_by, sort_order, page_shape(limit, page))
+        listed = page_of(_memories_filtered(ctx, shape), ctx.tables.memories, sort_by, sort_order, page_shape(limit, page))
         params: dict[str, Any] = {"user_id": user_id, "agent_id": agent_id, "team_id": team_id,
                                   "search_pattern": None if search_content is None else contains_pattern(search_content), **paging}
         params.update({f"topic_{i}": t for i, t in enumerate(topics or ())})
         records = [as_dict(r) for r in (yield Bound(listed, params)).fetchall()]
         if deserialize:
             return [UserMemory.from_dict(r) for r in records]  # agno returns no count here: none is taken
-        counted = _memories_count(ctx, shape)
-        total = (yield Bound(counted, params)).scalar_one()
+        count = counted(_memories_filtered(ctx, shape))
+        total = (yield Bound(count, params)).scalar_one()
         return records, total
 
     @operation(writes=False, absent=lambda a: ([], 0))

@@ -34,11 +34,10 @@ from repositories.core.query import (
     ROW_BOUND,
     as_dict,
     contains_pattern,
-    count_of,
-    ordered,
+    counted,
+    page_of,
     page_params,
     page_shape,
-    with_page_shape,
 )
 from repositories.core.repository import Repository
 from repositories.core.run_cache import RunCache
@@ -221,18 +220,6 @@ def _sessions_filtered(ctx: Ctx, filters: _SessionFilters) -> sa.Select[Any]:
     return stmt
 
 
-@statement
-def _sessions_count(ctx: Ctx, filters: _SessionFilters) -> sa.Select[Any]:
-    return count_of(_sessions_filtered(ctx, filters))
-
-
-@statement
-def _sessions_page(
-    ctx: Ctx, filters: _SessionFilters, sort_by: str | None, sort_order: str | None, paging: tuple[bool, bool]
-) -> sa.Select[Any]:
-    return with_page_shape(ordered(_sessions_filtered(ctx, filters), ctx.tables.sessions, sort_by, sort_order), paging)
-
-
 class SessionRepository(Repository):
     """agno's session methods, each one operation."""
 
@@ -290,11 +277,11 @@ class SessionRepository(Repository):
         filters = _SessionFilters(user_id is not None, component_id is not None, start_timestamp is not None,
                                   end_timestamp is not None, session_name is not None, kind)
 
-        listed = _sessions_page(ctx, filters, sort_by, sort_order, page_shape(limit, page))
-        counted = _sessions_count(ctx, filters)
+        listed = page_of(_sessions_filtered(ctx, filters), ctx.tables.sessions, sort_by, sort_order, page_shape(limit, page))
+        count = counted(_sessions_filtered(ctx, filters))
         params = {"user_id": user_id, "component_id": component_id, "start_timestamp": start_timestamp,
                   "end_timestamp": end_timestamp, "name_pattern": None if session_name is None else contains_pattern(session_name), **paging}
-        total = (yield Bound(counted, params)).scalar_one()
+        total = (yield Bound(count, params)).scalar_one()
         rows = (yield Bound(listed, params)).fetchall()
         records = [as_dict(r) for r in rows]
         if include_runs:

@@ -9,6 +9,8 @@ from agno.db.utils import validate_pagination
 from sqlalchemy.engine import Row
 from sqlalchemy.sql import Select
 
+from repositories.core.context import statement
+
 
 def ordered(
     stmt: Select[Any],
@@ -112,6 +114,20 @@ def contains_pattern(text: str) -> str:
     """A LIKE pattern (escape :data:`LIKE_ESCAPE`) matching ``text`` literally anywhere: ``%`` and ``_`` are no wildcards."""
     e = LIKE_ESCAPE
     return "%" + text.replace(e, e + e).replace("%", e + "%").replace("_", e + "_") + "%"
+
+
+@statement
+def counted(filtered: Select[Any]) -> Select[Any]:
+    """``count_of`` a statement built once (the cache key is that statement object)."""
+    return count_of(filtered)
+
+
+@statement
+def page_of(
+    filtered: Select[Any], table: sa.Table, sort_by: str | None, sort_order: str | None, paging: tuple[bool, bool]
+) -> Select[Any]:
+    """One page of a statement built once, sorted as agno sorts (see :func:`ordered`)."""
+    return with_page_shape(ordered(filtered, table, sort_by, sort_order), paging)
 
 
 def count_of(stmt: Select[Any]) -> Select[Any]:
