@@ -37,7 +37,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.timing import median  # noqa: E402
+from bench.timing import median
 
 BACKENDS = ("sqlite", "postgresql", "mysql")
 WORKLOADS = ("upserts", "agents", "async")
@@ -108,8 +108,8 @@ def open_db(backend: str, side: str, url: str, *, asynchronous: bool = False) ->
 
         if backend == "postgresql":
             return (repositories.AsyncPostgresDb if asynchronous else repositories.PostgresDb)(db_url=url)
-        cls = repositories.AsyncMySQLDb if asynchronous else repositories.MySQLDb
-        return cls(db_url=url, db_schema=parsed.database)
+        mysql_cls = repositories.AsyncMySQLDb if asynchronous else repositories.MySQLDb
+        return mysql_cls(db_url=url, db_schema=parsed.database)
     if backend == "postgresql":
         from agno.db.postgres import AsyncPostgresDb, PostgresDb
 
@@ -212,7 +212,7 @@ def agents(db: Any, session_id: str, writers: int, n: int) -> Trial:
         for i in range(n):
             out = agent.run(f"writer {writer} message {i}", session_id=session_id, user_id="u")
             with lock:
-                saved.add(out.run_id)
+                saved.add(str(out.run_id))
 
     seconds, errors = threaded(writers, work)
     return Trial(seconds, saved, errors=errors)
@@ -324,8 +324,8 @@ def run_workload(backend: str, workload: str, side: str, url: str, db: Any, sess
 
 
 def table(rows: list[Row]) -> str:
-    lines = ["| backend | workload | wall s ours / agno | ours/agno | stored ours / agno | duplicates ours / agno "
-             "| lost ours / agno | errors ours / agno |",
+    lines = [("| backend | workload | wall s ours / agno | ours/agno | stored ours / agno | duplicates ours / agno "
+              "| lost ours / agno | errors ours / agno |"),
              "| --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in rows:
         label = f"{r.workload} ({r.writers} x {r.runs_each})"

@@ -8,6 +8,7 @@ agno methods through a small mixin, so a method reads the same for all three dat
 from __future__ import annotations
 
 import inspect
+from contextlib import AbstractContextManager
 from typing import Any, ClassVar, TypeVar
 
 import sqlalchemy as sa
@@ -191,8 +192,8 @@ class SqlDb(StorageConfig, BaseDb):
     def _ensure_schema(self) -> None:
         self._schema.ensure(lambda: self.db_engine)
 
-    def _connect(self, writes: bool) -> Connection:
-        return self._engine_for_queries(writes=writes).connect()
+    def _connect(self, writes: bool) -> AbstractContextManager[Connection]:
+        return self._query_engines.connect(writes)
 
     def _run(self, op: Operation[T]) -> T:
         self._ensure_schema()

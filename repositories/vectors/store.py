@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import functools
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from typing import Any, ClassVar, TypeVar
 
@@ -164,8 +165,8 @@ class SqlVectorDb(VectorMethods, _AsyncVectorMethods, VectorDb):  # type: ignore
 
     # --- the executors, as the db classes run them -------------------------------------------
 
-    def _connect(self, writes: bool) -> Connection:
-        return self._query_engines.get(writes=writes).connect()
+    def _connect(self, writes: bool) -> AbstractContextManager[Connection]:
+        return self._query_engines.connect(writes)
 
     def _aconnect(self, writes: bool) -> AsyncConnect:
         return AsyncConnect(self.async_engine, self._storage.options(writes=writes))

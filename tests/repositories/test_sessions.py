@@ -328,6 +328,41 @@ def test_eight_threads_appending_to_one_session_store_every_run_once(db: SqlDb) 
     assert sorted(r["run_index"] for r in rows) == list(range(8 * per_thread))
 
 
+def test_eight_writers_saving_turns_as_agno_agents_do_lose_and_duplicate_nothing(db: SqlDb) -> None:
+    """agno's Agent saves a turn as upsert_session then upsert_run, with the run's index in its own
+    copy of the session: 8 writers doing so at once (none created the session first) contend for
+    the session row in both calls. agno's own classes store duplicate indexes here."""
+    from agno.session._utils import resolve_run_index
+
+    per_writer = 4
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(8)
+
+    def save_turns(worker: int) -> None:
+        try:
+            session = agent_session("s1")
+            barrier.wait()
+            for i in range(per_writer):
+                turn = run(f"w{worker}-{i}", "s1")
+                session.upsert_run(turn)
+                db.upsert_session(session)
+                db.upsert_run(turn, session_id="s1", user_id="u1", run_index=resolve_run_index(session, turn))
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=save_turns, args=(w,)) for w in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    rows, total = db.get_runs(session_id="s1", deserialize=False)
+    assert total == 8 * per_writer
+    assert sorted(r["run_id"] for r in rows) == sorted(f"w{w}-{i}" for w in range(8) for i in range(per_writer))
+    assert sorted(r["run_index"] for r in rows) == list(range(8 * per_writer))
+    assert len(db.get_session("s1").runs) == 8 * per_writer
+
+
 def test_concurrent_upserts_of_one_session_are_last_writer_wins_whole(db: SqlDb) -> None:
     """As in agno: each upsert writes the whole session_data, so the last writer's state wins.
 
