@@ -95,3 +95,22 @@ def test_the_agent_turn_benchmark_runs_and_sees_no_stale_run(tmp_path: Path) -> 
     assert done.returncode == 0, done.stderr
     assert "| sqlite | 2 runs |" in done.stdout
     assert "(stale reads: 0)" in done.stdout
+
+
+def test_the_contention_benchmark_runs_and_ours_stores_every_run_once() -> None:
+    """``python -m bench.contention`` at a tiny size on SQLite, every workload: it must not rot."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.contention", "--backends", "sqlite", "--writers", "3", "--runs", "2"],
+        check=False, cwd=root, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| sqlite | ")]
+    assert [row.split(" | ")[1] for row in rows] == ["upserts (3 x 2)", "agents (3 x 2)", "async (3 x 2)"]
+    for row in rows:
+        cells = row.split(" | ")
+        stored, duplicates, lost, errors = (cells[i].split(" / ")[0] for i in (4, 5, 6, 7))
+        assert (stored, duplicates, lost, errors) == ("6", "0", "0", "0"), row
