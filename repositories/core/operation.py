@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import random
 import re
 import time
 from collections.abc import Awaitable, Callable, Generator
@@ -28,7 +29,7 @@ from repositories.core.values import MAX_JSON_DEPTH, json_problem
 T = TypeVar("T")
 P = ParamSpec("P")
 
-MAX_ATTEMPTS = 6
+MAX_ATTEMPTS = 8  # deadlock victims under load (MySQL gap locks) may need several reruns
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +224,8 @@ def is_transient(error: BaseException) -> bool:
 
 
 def backoff(attempt: int) -> float:
-    return min(0.02 * 2**attempt, 0.5)
+    # Jittered: writers that deadlocked together and waited the same delay met again on rerun.
+    return min(0.02 * 2**attempt, 0.5) * random.uniform(0.25, 1.0)
 
 
 # A value the driver could not bind (JSON that does not serialize, a naive datetime): wrapped in
