@@ -39,6 +39,17 @@ _DIGESTED_KINDS = (
 )
 
 
+def sandbox_table_name(session_table: str) -> str:
+    """agno's default bindings table for ``session_table`` (``agno.db.postgres.schemas``): within
+    PostgreSQL's 63 bytes, a digest keeping long names that share a prefix apart."""
+    suffix = "_sandbox_bindings"
+    name = session_table + suffix
+    if len(name.encode()) <= 63:
+        return name
+    digest = "_" + hashlib.sha256(session_table.encode()).hexdigest()[:8]
+    return session_table.encode()[: 63 - len(suffix) - len(digest)].decode(errors="ignore") + digest + suffix
+
+
 class TableNames(Mapping[str, str]):
     """Physical table name for each kind of table (``names.sessions``); defaults are agno 3.1's."""
 
@@ -50,6 +61,9 @@ class TableNames(Mapping[str, str]):
         if unknown:
             raise ValueError(f"unknown table type(s) {unknown}; known: {sorted(defaults)}")
         merged = defaults | names
+        if "sandbox_bindings" not in names:
+            # agno derives it from the session table: each session table gets its own bindings.
+            merged["sandbox_bindings"] = sandbox_table_name(merged["sessions"])
         seen: dict[str, str] = {}
         for kind, value in merged.items():
             if not isinstance(value, str) or not value or len(value) > 63:
@@ -94,7 +108,8 @@ class TableNames(Mapping[str, str]):
     @classmethod
     def prefixed(cls, prefix: str) -> TableNames:
         """Every default name with ``agno_`` replaced by ``prefix`` (``team_a_sessions``, ...)."""
-        return cls(**{k.kind: prefix + k.default.removeprefix("agno_") for k in kinds()})
+        # The sandbox bindings name is left to follow the session table, as agno derives it.
+        return cls(**{k.kind: prefix + k.default.removeprefix("agno_") for k in kinds() if k.kind != "sandbox_bindings"})
 
     def as_dict(self) -> dict[str, str]:
         return dict(self._names)

@@ -75,6 +75,7 @@ class MigratedNames(Protocol):
     compactions: str
     transcripts: str
     auth_tokens: str
+    sandbox_bindings: str
 
 
 def names_in_context() -> MigratedNames:

@@ -42,6 +42,7 @@ NAME_LENGTH = 255  # human-readable names, endpoints
 KIND_LENGTH = 50  # enum-like values: types, statuses
 TIMESTAMP_TEXT_LENGTH = 128  # ISO-8601 strings agno keeps for traces
 IDEMPOTENCY_KEY_LENGTH = 512  # AgentOS refuses longer Idempotency-Key headers
+LEASE_LENGTH = 512  # agno's sandbox store refuses longer lease identities
 
 _MYSQL = ("mysql", "mariadb")
 
@@ -99,6 +100,14 @@ def json_type() -> TypeEngine[Any]:
     return JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True), "postgresql")
 
 
+def jsonb_document() -> TypeEngine[Any]:
+    """Like :func:`json_type`, but its expressions are JSONB's (``col["k"].astext``) on every dialect.
+
+    For tables agno's PostgreSQL-only code queries with JSONB operators; JSON elsewhere.
+    """
+    return postgresql.JSONB(none_as_null=True).with_variant(JSON(none_as_null=True), "sqlite", "mysql", "mariadb")
+
+
 def long_text() -> TypeEngine[str]:
     """Unbounded text: TEXT, or LONGTEXT on MySQL/MariaDB (plain TEXT stops at 64 KB there)."""
     return ExactText()
@@ -119,6 +128,11 @@ def kind_string() -> TypeEngine[str]:
 def idempotency_key_string() -> TypeEngine[str]:
     """A client's Idempotency-Key (indexed with a user id: 640 characters fit MySQL's key limit)."""
     return _string(IDEMPOTENCY_KEY_LENGTH)
+
+
+def lease_string() -> TypeEngine[str]:
+    """A lease owner agno's sandbox store accepts (up to 512 characters)."""
+    return _string(LEASE_LENGTH)
 
 
 def timestamp_text() -> TypeEngine[str]:

@@ -143,20 +143,28 @@ __all__ = ["AsyncMySQLDb", "AsyncPostgresDb", "AsyncSqliteDb", "MySQLDb", "Postg
 
 
 def _admit_to_agnos_capability_gates() -> None:
-    """Make agno's ``isinstance`` gates admit our sync classes where the feature works with them.
+    """Make agno's ``isinstance`` gates admit our classes where the feature works with them.
 
-    agno turns tool-result offloading on only for ``isinstance(db, (its SqliteDb, its PostgresDb))``
-    (agno/offload/setup.py). Our classes implement what it needs (the ``*_tool_result*`` methods, a
-    sync ``db_engine``), so they are registered as virtual subclasses: no agno storage code is
-    inherited. All three go under agno's SqliteDb, whose only other gate is a table-override
-    cloner. agno's PostgresDb also gates the sandbox, the public surface and the page store,
-    which need tables we do not have, so registering there would trade a clear refusal for a
-    failure later. The async classes stay out: agno's result store and filesystem are sync.
+    Each is registered as a virtual subclass of the agno class its features test for; no agno
+    storage code is inherited, only ``isinstance`` answers yes:
+    - PostgresDb under agno's PostgresDb, AsyncPostgresDb under agno's AsyncPostgresDb: the
+      sandbox store and coordinator (they read and write the sessions, runs and sandbox bindings
+      tables through ``_get_table``), the public surface (its limiter borrows ``db_engine``), the
+      page store (``_upsert_knowledge_content_on``) and ``PgVector(db=...)``. agno's offload gate
+      admits its PostgresDb too.
+    - SqliteDb and MySQLDb under agno's SqliteDb, for tool-result offloading
+      (``isinstance(db, (SqliteDb, PostgresDb))`` in agno/offload/setup.py), whose only other
+      gate is a table-override cloner. The async SQLite and MySQL classes stay out: agno's
+      result store and filesystem are sync.
     """
+    from agno.db.postgres import AsyncPostgresDb as AgnoAsyncPostgresDb
+    from agno.db.postgres import PostgresDb as AgnoPostgresDb
     from agno.db.sqlite import SqliteDb as AgnoSqliteDb
 
-    for ours in (SqliteDb, PostgresDb, MySQLDb):
-        AgnoSqliteDb.register(ours)
+    AgnoSqliteDb.register(SqliteDb)
+    AgnoSqliteDb.register(MySQLDb)
+    AgnoPostgresDb.register(PostgresDb)
+    AgnoAsyncPostgresDb.register(AsyncPostgresDb)
 
 
 _admit_to_agnos_capability_gates()

@@ -41,7 +41,9 @@ def table_names_of(db: Any, knowledge_embeddings_table: str | None) -> TableName
     names: dict[str, str] = {}
     for kind in kinds():
         if kind.attribute is not None:
-            names[kind.kind] = getattr(db, kind.attribute, None) or given.get(kind.argument or "") or kind.default
+            value = getattr(db, kind.attribute, None) or given.get(kind.argument or "")
+            if value:
+                names[kind.kind] = value  # else TableNames' default (the sandbox bindings follow sessions)
     # The chunk table follows the knowledge table when that one is renamed.
     knowledge = names["knowledge"]
     names["knowledge_embeddings"] = knowledge_embeddings_table or (
@@ -76,6 +78,10 @@ class StorageConfig:
         self.db_schema = storage.schema
         self.auto_upgrade = auto_upgrade
         self.table_names = storage.names
+        for kind in kinds():
+            # agno code reads the name of a table agno's base class does not know (sandbox_table_name).
+            if kind.attribute is not None and not getattr(self, kind.attribute, None):
+                setattr(self, kind.attribute, storage.names[kind.kind])
         self.tables = storage.tables
         self._ctx = storage.ctx
         self._schema = SchemaGate(storage, create_schema=self.create_schema)
