@@ -149,6 +149,15 @@ def _delete_runs(ctx: Ctx, run_ids: list[str]) -> Steps[int]:
         yield ctx.dialect.locked(sa.select(sessions.c.session_id).where(sessions.c.session_id.in_(of_runs))
                      .order_by(sessions.c.session_id))
     ).all()
+    # A run an active sandbox turn holds stays until that turn ends (agno refuses it the same way,
+    # by the bindings' foreign key). With its session locked, no turn can take or release it now.
+    bindings = ctx.tables.sandbox_bindings
+    held = (yield sa.select(bindings.c.run_id).where(bindings.c.run_id.in_(run_ids)).limit(1)).first()
+    if held is not None:
+        from agno.utils.log import log_warning
+
+        log_warning(f"Run(s) not deleted: an active sandbox turn still holds run {held[0]}")
+        return 0  # one statement in agno too, so none of the runs are deleted
     # The triggers recount the sessions (revision 0007).
     return int((yield sa.delete(runs).where(runs.c.run_id.in_(run_ids))).rowcount)
 

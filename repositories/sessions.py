@@ -29,6 +29,7 @@ from agno_models.analytics import (
 from repositories.core.context import Ctx, json_text, statement
 from repositories.core.operation import Bound, Program, Steps, operation, procedure, unit
 from repositories.core.owned import owned_upsert
+from repositories.sandbox import CollectLeftovers, Leftovers, coordinators_of, release_leftovers
 from repositories.core.query import (
     LIKE_ESCAPE,
     ROW_BOUND,
@@ -149,31 +150,38 @@ def _upsert_rows(ctx: Ctx, rows: list[dict[str, Any]], *, touch: int | None) -> 
 
 
 @unit(writes=True)
-def _delete_session(ctx: Ctx, session_id: str, user_id: str | None) -> Steps[tuple[bool, list[tuple[str, str]]]]:
+def _delete_session(
+    ctx: Ctx, session_id: str, user_id: str | None, coordinators: list[Any]
+) -> Steps[tuple[bool, list[tuple[str, str]], Leftovers]]:
     table, runs = ctx.tables.sessions, ctx.tables.runs
+    # Before the delete: its cascade drops the sandbox bindings this reads.
+    leftovers: Leftovers = (yield CollectLeftovers(coordinators, [session_id])) if coordinators else []
     stmt = sa.delete(table).where(table.c.session_id == session_id)
     if user_id is not None:
         stmt = stmt.where(table.c.user_id == user_id)
     if not (yield stmt).rowcount:
-        return False, []
+        return False, [], []
     # The foreign key cascades; this also covers engines opened without SQLite's FK pragma.
     yield sa.delete(runs).where(runs.c.session_id == session_id)
-    return True, (yield from forget_sessions(ctx, [session_id]))
+    return True, (yield from forget_sessions(ctx, [session_id])), leftovers
 
 
 @unit(writes=True)
-def _delete_sessions(ctx: Ctx, ids: list[str], user_id: str | None) -> Steps[list[tuple[str, str]]]:
+def _delete_sessions(
+    ctx: Ctx, ids: list[str], user_id: str | None, coordinators: list[Any]
+) -> Steps[tuple[list[tuple[str, str]], Leftovers]]:
     table, runs = ctx.tables.sessions, ctx.tables.runs
     if not ids:
-        return []
+        return [], []
     if user_id is not None:
         owned = (yield sa.select(table.c.session_id).where(table.c.session_id.in_(ids), table.c.user_id == user_id))
         ids = [r[0] for r in owned.fetchall()]
         if not ids:
-            return []
+            return [], []
+    leftovers: Leftovers = (yield CollectLeftovers(coordinators, ids)) if coordinators else []
     yield sa.delete(table).where(table.c.session_id.in_(ids))
     yield sa.delete(runs).where(runs.c.session_id.in_(ids))
-    return (yield from forget_sessions(ctx, ids))
+    return (yield from forget_sessions(ctx, ids)), leftovers
 
 
 @statement
@@ -367,14 +375,18 @@ class SessionRepository(Repository):
 
     @procedure
     def delete_session(self, session_id: str, user_id: str | None = None) -> Program[bool]:
-        deleted, payloads = yield _delete_session(self._ctx, session_id, user_id)
+        deleted, payloads, leftovers = yield _delete_session(self._ctx, session_id, user_id, coordinators_of(self))
         yield remove_payloads(self, payloads)  # after the commit, as agno does
+        if leftovers:
+            yield release_leftovers(leftovers)
         return deleted
 
     @procedure
     def delete_sessions(self, session_ids: list[str], user_id: str | None = None) -> Program[None]:
-        payloads = yield _delete_sessions(self._ctx, list(session_ids), user_id)
+        payloads, leftovers = yield _delete_sessions(self._ctx, list(session_ids), user_id, coordinators_of(self))
         yield remove_payloads(self, payloads)
+        if leftovers:
+            yield release_leftovers(leftovers)
 
     @operation(writes=True)
     def reassign_session_owner(self, session_id: str, *, previous_user_id: str, user_id: str | None) -> Steps[bool]:
