@@ -164,7 +164,7 @@ def _admit_to_agnos_capability_gates() -> None:
     AgnoSqliteDb.register(SqliteDb)
     AgnoSqliteDb.register(MySQLDb)
     AgnoPostgresDb.register(PostgresDb)
-    AgnoAsyncPostgresDb.register(AsyncPostgresDb)
+    AgnoAsyncPostgresDb.register(AsyncPostgresDb)  # type: ignore[type-abstract]
 
 
 _admit_to_agnos_capability_gates()

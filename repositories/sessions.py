@@ -11,7 +11,7 @@ from the run cache, ``repositories/core/run_cache.py``). On top of it:
 from __future__ import annotations
 
 import time
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import sqlalchemy as sa
 from agno.db.base import SessionType
@@ -29,7 +29,6 @@ from agno_models.analytics import (
 from repositories.core.context import Ctx, json_text, statement
 from repositories.core.operation import Bound, Program, Steps, operation, procedure, unit
 from repositories.core.owned import owned_upsert
-from repositories.sandbox import CollectLeftovers, Leftovers, coordinators_of, release_leftovers
 from repositories.core.query import (
     LIKE_ESCAPE,
     ROW_BOUND,
@@ -44,6 +43,7 @@ from repositories.core.repository import Repository
 from repositories.core.run_cache import RunCache
 from repositories.core.values import checked, refuse_ownership
 from repositories.offloads import forget_sessions, remove_payloads
+from repositories.sandbox import CollectLeftovers, Leftovers, coordinators_of, release_leftovers
 
 Session = AgentSession | TeamSession | WorkflowSession
 
@@ -155,7 +155,7 @@ def _delete_session(
 ) -> Steps[tuple[bool, list[tuple[str, str]], Leftovers]]:
     table, runs = ctx.tables.sessions, ctx.tables.runs
     # Before the delete: its cascade drops the sandbox bindings this reads.
-    leftovers: Leftovers = (yield CollectLeftovers(coordinators, [session_id])) if coordinators else []
+    leftovers = cast(Leftovers, (yield CollectLeftovers(coordinators, [session_id]))) if coordinators else []
     stmt = sa.delete(table).where(table.c.session_id == session_id)
     if user_id is not None:
         stmt = stmt.where(table.c.user_id == user_id)
@@ -178,7 +178,7 @@ def _delete_sessions(
         ids = [r[0] for r in owned.fetchall()]
         if not ids:
             return [], []
-    leftovers: Leftovers = (yield CollectLeftovers(coordinators, ids)) if coordinators else []
+    leftovers = cast(Leftovers, (yield CollectLeftovers(coordinators, ids))) if coordinators else []
     yield sa.delete(table).where(table.c.session_id.in_(ids))
     yield sa.delete(runs).where(runs.c.session_id.in_(ids))
     return (yield from forget_sessions(ctx, ids)), leftovers

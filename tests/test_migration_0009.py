@@ -24,9 +24,8 @@ def exercise(engine: sa.Engine, names: TableNames) -> None:
             f"INSERT INTO {table} (namespace, session_id, agent_id, epoch, run_id, record) "
             f"VALUES ('ai.{names.sessions}', 's', 'a', 1, 'r1', '{{}}')"))
     # The run a binding holds cannot be deleted on its own.
-    with pytest.raises(sa.exc.IntegrityError):
-        with engine.begin() as conn:
-            conn.execute(sa.text(f"DELETE FROM {names.runs} WHERE run_id = 'r1'"))
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+        conn.execute(sa.text(f"DELETE FROM {names.runs} WHERE run_id = 'r1'"))
     # Releasing it lets the run go; deleting the session deletes the binding.
     with engine.begin() as conn:
         conn.execute(sa.text(f"UPDATE {table} SET run_id = NULL"))

@@ -21,8 +21,8 @@ from agno.db.postgres import AsyncPostgresDb as AgnoAsyncPostgresDb
 from agno.db.postgres import PostgresDb as AgnoPostgresDb
 from agno.db.postgres.schemas import default_sandbox_table_name
 from agno.sandbox import _harness
-from agno.sandbox.base import ExecResult, Sandbox, SandboxError, SandboxHandle
-from agno.sandbox.checkpoint import CheckpointRef, FileCheckpointStore
+from agno.sandbox.base import ExecResult, Sandbox, SandboxHandle
+from agno.sandbox.checkpoint import FileCheckpointStore
 from agno.sandbox.coordinator import SandboxCoordinator
 from agno.sandbox.postgres import SandboxRunFinished, SandboxSessionBusy, _SandboxStore
 from sqlalchemy.engine import URL
