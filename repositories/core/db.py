@@ -153,8 +153,8 @@ def check_table_arguments(owner: str, tables: dict[str, Any], agno_class: str | 
 def base_init(db: Any, base_init: Any, id: str, tables: dict[str, Any]) -> None:
     """Run agno's base ``__init__`` with the table keywords it knows; keep the others as agno does.
 
-    A keyword agno's class takes for a table we do not store (yet), e.g. ``sandbox_table=``, is
-    kept under agno's attribute name (``sandbox_table_name``) so agno code reading it finds it.
+    A keyword agno's class takes for a table we do not store (yet), e.g. ``products_table=``, is
+    kept under agno's attribute name (``products_table_name``) so agno code reading it finds it.
     """
     known = set(inspect.signature(base_init).parameters)
     base_init(db, id=id, **{k: v for k, v in tables.items() if k in known})
