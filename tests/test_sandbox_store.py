@@ -21,7 +21,7 @@ from agno.db.postgres import AsyncPostgresDb as AgnoAsyncPostgresDb
 from agno.db.postgres import PostgresDb as AgnoPostgresDb
 from agno.db.postgres.schemas import default_sandbox_table_name
 from agno.sandbox import _harness
-from agno.sandbox.base import ExecResult, Sandbox, SandboxHandle
+from agno.sandbox.base import ExecResult, Sandbox, SandboxError, SandboxHandle
 from agno.sandbox.checkpoint import FileCheckpointStore
 from agno.sandbox.coordinator import SandboxCoordinator
 from agno.sandbox.postgres import SandboxRunFinished, SandboxSessionBusy, _SandboxStore
@@ -234,3 +234,32 @@ def test_the_bindings_follow_a_renamed_session_table_as_in_agno(session_table: s
         explicit.db_engine.dispose()
     finally:
         db.db_engine.dispose()
+
+
+def checkpoint_story(db: Any, tmp: Any) -> list[Any]:
+    from agno.sandbox.postgres_checkpoints import PostgresCheckpointStore
+
+    store = PostgresCheckpointStore(db)
+    tmp.mkdir()
+    (tmp / "archive").write_bytes(b"workspace bytes " * 100)
+    reference = store.put(tmp / "archive")
+    store.verify(reference)
+    with store.open_archive(reference) as path:
+        back = path.read_bytes()
+    store.delete(reference)
+    try:
+        store.verify(reference)
+        gone = False
+    except SandboxError:
+        gone = True
+    return [reference.size, back == (tmp / "archive").read_bytes(), gone]
+
+
+def test_checkpoints_stored_in_our_db_as_in_agnos(url: URL, tmp_path: Any) -> None:
+    ours, agnos = make("ours", url), make("agno", url)
+    try:
+        mine, theirs = checkpoint_story(ours, tmp_path / "ours"), checkpoint_story(agnos, tmp_path / "agno")
+    finally:
+        ours.db_engine.dispose()
+        agnos.db_engine.dispose()
+    assert mine == theirs == [1600, True, True]
