@@ -150,8 +150,9 @@ def _admit_to_agnos_capability_gates() -> None:
     - PostgresDb under agno's PostgresDb, AsyncPostgresDb under agno's AsyncPostgresDb: the
       sandbox store and coordinator (they read and write the sessions, runs and sandbox bindings
       tables through ``_get_table``), the public surface (its limiter borrows ``db_engine``) and
-      ``PgVector(db=...)``; agno's offload gate admits its PostgresDb too. The page store's gate
-      admits it as well, but it calls ``_upsert_knowledge_content_on``, which is not here yet.
+      ``PgVector(db=...)``; agno's offload gate admits its PostgresDb too; the knowledge page
+      store (``Knowledge(page_store=...)``) publishes its catalog rows with the knowledge
+      repository's ``_upsert_knowledge_content_on`` on its own connection.
     - SqliteDb and MySQLDb under agno's SqliteDb, for tool-result offloading
       (``isinstance(db, (SqliteDb, PostgresDb))`` in agno/offload/setup.py), whose only other
       gate is a table-override cloner. The async SQLite and MySQL classes stay out: agno's
