@@ -1,5 +1,6 @@
 """Knowledge contents (what agno's Knowledge tracks) and their embedded chunks."""
 
+import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +54,16 @@ def fulltext_index_name(table: str) -> str:
     on MySQL; SQLite uses an FTS5 table). Its definition is dialect-specific, so it is declared in
     the migration, not here, and env.py leaves it out of the comparison."""
     return f"ix_{table}_content_fulltext"
+
+
+# agno's page store (``Knowledge(page_store=...)``) adds one index to the knowledge table at setup,
+# on its pages' namespace and path, named "agno_" + 24 hex digits of a digest of the table's name.
+_PAGE_CATALOG_INDEX = re.compile(r"agno_[0-9a-f]{24}")
+
+
+def is_page_catalog_index(index: str | None) -> bool:
+    """Whether ``index`` on the knowledge table is the one agno's page store made (not drift)."""
+    return index is not None and _PAGE_CATALOG_INDEX.fullmatch(index) is not None
 
 
 def is_search_index(table: str, index: str | None) -> bool:
