@@ -148,7 +148,7 @@ def created(db: Any, path: str) -> int:
     return int(row.created_at or 0)
 
 
-def story(db: Any, web: OfflineSite) -> list[Any]:
+def story(db: Any, restarted: Any, web: OfflineSite) -> list[Any]:
     """Set up, sync three times (one page failing, then fixed and another changed, then one
     removed) and once more unchanged, reading and searching between; everything agno answers."""
     knowledge = page_knowledge(db)
@@ -191,9 +191,12 @@ def story(db: Any, web: OfflineSite) -> list[Any]:
     seen.append(knowledge.list_pages())
     seen.append(knowledge.search_pages("hybrid keyword ranks"))
 
-    # 4. Nothing changed: nothing is written but the attempt records.
+    # 4. Another process starts on the same database (a db object that has not touched it yet):
+    #    setup finds everything in place; nothing changed, so nothing but the attempts is written.
+    knowledge = page_knowledge(restarted)
+    knowledge.setup()
     seen.append(knowledge.sync_pages(url=INDEX))
-    seen.append(catalog(db))
+    seen.append(catalog(restarted))
 
     async def asynchronously() -> list[Any]:
         return [
@@ -207,14 +210,16 @@ def story(db: Any, web: OfflineSite) -> list[Any]:
 
 
 def test_pages_sync_read_and_search_on_our_db_as_on_agnos(two_databases: tuple[URL, URL], web: OfflineSite) -> None:
-    ours, agnos = make("ours", two_databases[0]), make("agno", two_databases[1])
+    ours_url, agnos_url = two_databases
+    # Two db objects per side: the second plays a process started later on the same database.
+    dbs = [make("ours", ours_url), make("ours", ours_url), make("agno", agnos_url), make("agno", agnos_url)]
     try:
-        mine, theirs = story(ours, web), story(agnos, web)
+        mine, theirs = story(dbs[0], dbs[1], web), story(dbs[2], dbs[3], web)
         # The index agno's page store added to our knowledge table is not drift.
-        migrate.check(two_databases[0].render_as_string(hide_password=False), schema="ai")
+        migrate.check(ours_url.render_as_string(hide_password=False), schema="ai")
     finally:
-        ours.db_engine.dispose()
-        agnos.db_engine.dispose()
+        for db in dbs:
+            db.db_engine.dispose()
     assert len(mine) == len(theirs)
     for step, (got, expected) in enumerate(zip(mine, theirs)):
         assert got == expected, f"step {step}"
