@@ -341,12 +341,12 @@ class JobRepository(Repository):
         )
         return bool((yield stmt).rowcount)
 
-    @operation(writes=False)
+    @operation(writes=False, absent=None)
     def get_job(self, job_id: str, strict: bool = False) -> Steps[dict[str, Any] | None]:
         # Errors always propagate, so strict and lenient lookups are the same: None is "no such ticket".
         return (yield from _job(self._ctx, job_id))
 
-    @operation(writes=False)
+    @operation(writes=False, absent=None)
     def session_blocker(self, job_id: str) -> Steps[str | None]:
         ctx = self._ctx
         job = yield from _job(ctx, job_id)

@@ -280,6 +280,7 @@ class ScheduleRepository(Repository):
         if rejected:
             raise ValueError(f"stamp_schedule_provenance cannot write {rejected}")
         table = ctx.tables.schedules
+        checked(table, provenance)  # as create_schedule does: a NUL or over-long target_id is refused
         stmt = sa.update(table).where(table.c.id == schedule_id).values(updated_at=int(time.time()), **provenance)
         return bool((yield stmt).rowcount)
 

@@ -53,7 +53,7 @@ class ServiceAccountRepository(Repository):
         yield sa.insert(table).values(**row)
         return dict(account_data)
 
-    @operation(writes=False)
+    @operation(writes=False, absent=None)
     def get_service_account(self, service_account_id: str, user_id: str | None = None) -> Steps[dict[str, Any] | None]:
         return (yield from _account(self._ctx, service_account_id, user_id))
 

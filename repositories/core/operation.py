@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Result
 from sqlalchemy.sql import Executable
 
-from repositories.core.arguments import check_call, without_unmatchable
+from repositories.core.arguments import check_call, refuse_nul_ids, without_unmatchable
 from repositories.core.values import MAX_JSON_DEPTH, AlreadyExists, CommitOutcomeUnknown, json_problem
 
 T = TypeVar("T")
@@ -102,6 +102,8 @@ def operation(
                     value = _absent_value(absent, bound)
                     return Operation(start=lambda: _answer(value), writes=False, name=name)
                 args, kwargs = matchable.args[1:], matchable.kwargs  # type: ignore[assignment]
+            else:
+                refuse_nul_ids(fn, bound)
             return Operation(start=lambda: fn(self, *args, **kwargs), writes=writes, name=name)
 
         @functools.wraps(fn)
