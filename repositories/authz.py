@@ -257,7 +257,7 @@ class AuthzRepository(Repository):
 
     # --- user directory ---
 
-    @operation(writes=False)
+    @operation(writes=False, absent=None)
     def get_authz_user(self, user_id: str) -> Steps[dict[str, Any] | None]:
         table = self._ctx.tables.authz_users
         row = (yield sa.select(table).where(table.c.id == user_id)).first()
@@ -354,7 +354,7 @@ class AuthzRepository(Repository):
         table = self._ctx.tables.authz_users
         yield sa.delete(table).where(table.c.id == user_id)
 
-    @operation(writes=False)
+    @operation(writes=False, absent=False)
     def is_authz_user_disabled(self, user_id: str) -> Steps[bool]:
         table = self._ctx.tables.authz_users
         row = (yield sa.select(table.c.disabled).where(table.c.id == user_id)).first()

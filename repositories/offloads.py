@@ -107,13 +107,13 @@ class ToolResultRepository(Repository):
         if owner.user_id != values.get("user_id"):
             raise OwnershipError(f"tool result {values['result_id']!r} belongs to another owner; it was left unchanged")
 
-    @operation(writes=False)
+    @operation(writes=False, absent=None)
     def get_tool_result(self, result_id: str) -> Steps[dict[str, Any] | None]:
         table = self._ctx.tables.tool_results
         row = (yield sa.select(table).where(table.c.result_id == result_id)).first()
         return None if row is None else as_dict(row)
 
-    @operation(writes=False)
+    @operation(writes=False, absent=list)
     def get_tool_results_for_session(self, session_id: str, limit: int | None = None) -> Steps[list[dict[str, Any]]]:
         table = self._ctx.tables.tool_results
         stmt = (
@@ -159,13 +159,13 @@ class CompactionRepository(Repository):
             if owner.user_id != values.get("user_id"):
                 raise OwnershipError(f"compaction {values['compaction_id']!r} belongs to another owner")
 
-    @operation(writes=False, sync_only=True)
+    @operation(writes=False, absent=None, sync_only=True)
     def get_compaction(self, compaction_id: str) -> Steps[dict[str, Any] | None]:
         table = self._ctx.tables.compactions
         row = (yield sa.select(table).where(table.c.compaction_id == compaction_id)).first()
         return None if row is None else as_dict(row)
 
-    @operation(writes=False, sync_only=True)
+    @operation(writes=False, absent=list, sync_only=True)
     def get_compactions_for_session(self, session_id: str, limit: int | None = None) -> Steps[list[dict[str, Any]]]:
         table = self._ctx.tables.compactions
         stmt = sa.select(table).where(table.c.session_id == session_id)
@@ -177,7 +177,7 @@ class CompactionRepository(Repository):
         table = self._ctx.tables.compactions
         return int((yield sa.delete(table).where(table.c.session_id == session_id)).rowcount or 0)
 
-    @operation(writes=False, sync_only=True)
+    @operation(writes=False, absent=list, sync_only=True)
     def search_compactions(
         self, session_id: str, query: str | Sequence[str], limit: int = 10
     ) -> Steps[list[dict[str, Any]]]:

@@ -48,11 +48,12 @@ class ServiceAccountRepository(Repository):
         if set(account_data) & _OURS:
             raise ValueError(f"account_data has unknown column(s) {sorted(set(account_data) & _OURS)}")
         row = checked(table, check_row(table, account_data, what="account_data"))
-        # A second active account with this name (or this token) is an IntegrityError, as in agno.
+        # A second active account with this name (or this token, or id) is an IntegrityError, as in
+        # agno: AlreadyExists, naming the table and key (operation.duplicate_error).
         yield sa.insert(table).values(**row)
         return dict(account_data)
 
-    @operation(writes=False)
+    @operation(writes=False, absent=None)
     def get_service_account(self, service_account_id: str, user_id: str | None = None) -> Steps[dict[str, Any] | None]:
         return (yield from _account(self._ctx, service_account_id, user_id))
 

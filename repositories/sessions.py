@@ -5,6 +5,9 @@ written by ``upsert_run``, and ``get_session`` re-attaches the runs in order (th
 from the run cache, ``repositories/core/run_cache.py``). On top of it:
 - a session owned by one user is never overwritten, renamed or read through another user's id;
 - rows read back keep agno's shape (the analytics and version columns are for SQL, not agno);
+- two writers upserting one session at once: the last writer wins whole, as in agno (each upsert
+  writes the whole ``session_data``, so a key only the other writer put in ``session_state`` is
+  gone); never a mix of two documents, and runs (written by ``upsert_run``) are never lost by it;
 - database errors propagate; nothing is turned into ``None``.
 """
 
