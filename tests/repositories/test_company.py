@@ -256,3 +256,120 @@ def test_every_method_answers_as_agnos_postgres_db(db: SqlDb, agno_postgres: Any
     ours, theirs = scenario(db), scenario(agno_postgres)
     for index, (mine, agnos) in enumerate(zip(ours, theirs, strict=True)):
         assert mine == agnos, f"step {index}"
+
+
+# --- bad input, owners, concurrent writers ------------------------------------------------------
+
+
+def seeded(db: Any) -> dict[str, Any]:
+    """Alice's product with a source, an active project and a backlog task; returns the task."""
+    db.create_product(product("p1", user_id="alice"))
+    db.create_source(source("s1", "p1", user_id="alice"))
+    db.create_project(project("pr1", "p1", user_id="alice"))
+    db.transition_project("pr1", "active", "Approved")
+    return db.create_task(task("t1", "p1", "pr1", user_id="alice"))  # type: ignore[no-any-return]
+
+
+def everything(db: Any) -> list[Any]:
+    """Every stored Company row, archived ones included (for "nothing changed")."""
+    big = {"limit": 1000, "include_deleted": True}
+    return [db.get_products(**big), db.get_sources(**big), db.get_projects(**big), db.get_tasks(**big),
+            db.get_product("p1", include_deleted=True), db.get_task("t1", include_deleted=True)]
+
+
+BAD_CALLS = [
+    (lambda db: db.create_product({"name": "no id"}), r"product_data is missing required value\(s\) for \['id'\]"),
+    (lambda db: db.create_product("p9"), "product_data must be a dict"),
+    (lambda db: db.create_product(product("p9", colour="red")), r"unknown column\(s\) \['colour'\]"),
+    (lambda db: db.create_product(product("p9", name="n" * 300)), "name is 300 characters long"),
+    (lambda db: db.create_product(product("p9", metadata={"archive_window_days": -1})), "archive_window_days"),
+    (lambda db: db.create_product(product("p9", metadata=["x"])), "metadata must be a dictionary"),
+    (lambda db: db.create_product(product("p9", created_at="today")), "created_at must be an integer"),
+    (lambda db: db.update_product("p1", owner="bob"), "Unsupported product fields"),
+    (lambda db: db.update_product("p1", name=" "), "name must be a non-empty string"),
+    (lambda db: db.get_products(limit=0), "limit and page must be positive"),
+    (lambda db: db.get_products(sort_by="name"), "sort_by must be created_at or updated_at"),
+    (lambda db: db.get_tasks(sort_order="up"), "sort_order must be asc or desc"),
+    (lambda db: db.get_product_counts("p1"), "product_ids must be a list of ids"),
+    (lambda db: db.create_source(source("s9", "missing")), "Product is missing or archived"),
+    (lambda db: db.create_source({"id": "s9", "product_id": "p1"}), r"missing required value\(s\) for \['reference', 'type'\]"),
+    (lambda db: db.update_source("s1", type="ftp"), "Source type must be git, markdown or website"),
+    (lambda db: db.create_project(project("pr9", "p1", status=None)), r"missing required value\(s\) for \['status'\]"),
+    (lambda db: db.update_project("pr1", status="done"), "Unsupported project fields"),
+    (lambda db: db.update_project("pr1", target_date="soon"), "target_date must be epoch seconds"),
+    (lambda db: db.create_task(task("t9", "p1", "no-such-project")), "Project is missing or archived"),
+    (lambda db: db.create_task(task("t9", "p1", "pr1", title=5)), "title must be a string"),
+    (lambda db: db.create_task({"product_id": "p1"}), r"task_data is missing required value\(s\) for \['id'\]"),
+    (lambda db: db.update_task("t1", status="done"), "Unsupported task fields"),
+    (lambda db: db.transition_task("t1", "done", "Skip"), "Invalid task transition from backlog to done"),
+    (lambda db: db.transition_task("t1", "ready", " "), "non-empty reason"),
+    (lambda db: db.transition_task("t1", "ready", "Go", executor_type="robot", executor_id="r"), "Ready requires"),
+    (lambda db: db.transition_task("t1", "ready", "Go", expected_updated_at="now"), "expected_updated_at must be"),
+    (lambda db: db.transition_task("t1", "ready", "Go", auto_accept={"policy": "x"}), "auto_accept must be a dict"),
+    (lambda db: db.transition_project("pr1", "proposed", "Back"), "Invalid project transition from active"),
+    (lambda db: db.start_task_run("t1", 1, []), "Only accepted work can be started"),
+    (lambda db: db.complete_task_run("t1", "job", "done"), "result must be a dict"),
+    (lambda db: db.delete_project(5), "project_id must be a string"),
+]
+
+
+def test_bad_input_is_refused_and_nothing_changes(db: SqlDb) -> None:
+    seeded(db)
+    before = everything(db)
+    for index, (call, message) in enumerate(BAD_CALLS):
+        with pytest.raises(ValueError, match=message):
+            call(db)
+        assert everything(db) == before, f"bad call {index} changed something"
+
+
+def test_another_users_records_are_never_read_changed_or_deleted(db: SqlDb) -> None:
+    seeded(db)
+    before = everything(db)
+    for other in ("bob", "ALICE", "alice "):  # exact comparison, also on MySQL
+        assert db.get_product("p1", user_id=other) is None
+        assert db.get_source("s1", user_id=other) is None
+        assert db.get_project("pr1", user_id=other) is None
+        assert db.get_task("t1", user_id=other) is None
+        for listing in (db.get_products, db.get_sources, db.get_projects, db.get_tasks):
+            assert listing(user_id=other) == ([], 0)
+        assert db.update_product("p1", user_id=other, name="Mine") is None
+        assert db.update_source("s1", user_id=other, config=None) is None
+        assert db.update_project("pr1", user_id=other, name="Mine") is None
+        assert db.update_task("t1", user_id=other, title="Mine") is None
+        assert db.transition_task("t1", "cancelled", "Mine", user_id=other) is None
+        assert db.transition_project("pr1", "cancelled", "Mine", user_id=other) is None
+        assert db.delete_task("t1", user_id=other) is False
+        assert db.delete_source("s1", user_id=other) is False
+        assert db.delete_project("pr1", user_id=other) is False
+        assert db.delete_product("p1", user_id=other) is False
+    assert everything(db) == before
+    # The owner's own calls do what they say.
+    assert db.update_task("t1", user_id="alice", title="Renamed")["title"] == "Renamed"
+    assert db.delete_product("p1", user_id="alice") is True
+    assert db.restore_product("p1", user_id="bob") is None
+    assert db.restore_product("p1", user_id="alice")["deleted_at"] is None
+    assert db.get_task("t1", user_id="alice")["deleted_at"] is None  # restored with its product
+
+
+def test_two_workers_starting_one_attempt_reserve_it_once(db: SqlDb) -> None:
+    import threading
+
+    seeded(db)
+    ready = db.transition_task("t1", "ready", "Accepted", executor_type="agent", executor_id="helper")
+    barrier = threading.Barrier(2)
+    results: list[Any] = []
+
+    def start() -> None:
+        barrier.wait()
+        results.append(db.start_task_run("t1", 1, ready["transitions"], user_id="worker"))
+
+    threads = [threading.Thread(target=start) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    started = [r for r in results if r is not None]
+    assert len(results) == 2 and len(started) == 1
+    stored = db.get_task("t1")
+    assert stored["status"] == "in_progress" and len(stored["transitions"]) == 2
+    assert stored["job_id"] == started[0]["job_id"]
