@@ -44,7 +44,7 @@ def test_up_creates_the_company_tables_and_down_removes_only_them(db_url: URL) -
         for kind in KINDS:  # exactly the model's columns
             model = agno_models.metadata.tables[DEFAULT_NAMES[kind]]
             assert shape(engine, model.name)[0] == {c.name for c in model.columns}
-        columns, indexes, uniques = shape(engine, "agno_company_tasks")
+        _, indexes, uniques = shape(engine, "agno_company_tasks")
         assert ("product_id", "dedupe_key") in uniques and ("routine_id",) in indexes
         with engine.begin() as conn:
             conn.execute(sa.text(
