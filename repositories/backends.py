@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from repositories.approvals import ApprovalRepository
 from repositories.auth_tokens import AuthTokenRepository
 from repositories.authz import AuthzRepository
+from repositories.company import ProductRepository, ProjectRepository, SourceRepository, TaskRepository
 from repositories.components import ComponentConfigRepository, ComponentLinkRepository, ComponentRepository
 from repositories.core.asyncdb import AsyncSqlDb, async_twin
 from repositories.core.db import SqlDb
@@ -53,6 +54,10 @@ class _Methods(
     ServiceAccountRepository,
     AuthzRepository,
     McpOAuthRepository,
+    ProductRepository,
+    SourceRepository,
+    ProjectRepository,
+    TaskRepository,
     VersionRepository,
 ):
     """Every entity's agno methods, in one place so the backends cannot drift apart."""

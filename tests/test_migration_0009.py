@@ -68,7 +68,7 @@ def test_a_renamed_table_set_gets_bindings_named_after_its_session_table(db_url:
 def test_downgrade_removes_the_table_and_a_repeated_upgrade_completes_a_half_applied_one(db_url: URL) -> None:
     url = url_of(db_url)
     migrate.upgrade(url)
-    migrate.downgrade(url, revision="0007")
+    migrate.downgrade(url, revision="0008")
     engine = create_engine(url)
     sqlite_foreign_keys(engine)
     try:
@@ -85,7 +85,7 @@ def test_downgrade_removes_the_table_and_a_repeated_upgrade_completes_a_half_app
                                      f"REFERENCES {DEFAULT_NAMES.runs} (run_id)"))
             else:
                 conn.execute(sa.text(f"DROP INDEX {index}"))
-        migrate.stamp(url, revision="0007")
+        migrate.stamp(url, revision="0008")
         migrate.upgrade(url)
         indexes = {i["name"] for i in sa.inspect(engine).get_indexes(DEFAULT_NAMES.sandbox_bindings)}
         assert index in indexes

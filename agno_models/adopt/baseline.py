@@ -162,7 +162,9 @@ def _decode_sqlite_json(connection: Connection, target: sa.MetaData, found: list
 
 
 def _diffs(connection: Connection, target: sa.MetaData, names: TableNames) -> list[tuple[Any, ...]]:
-    tables = set(names.as_dict().values())
+    # Revision 0001's tables only: agno's tables of later kinds (company, jobs, ...) beside them are
+    # their own revisions' to keep, not differences to remove.
+    tables = set(target.tables) & set(names.as_dict().values())
     ctx = MigrationContext.configure(
         connection,
         opts={"compare_type": True, "include_name": lambda name, kind, parent: kind != "table" or name in tables},

@@ -9,7 +9,7 @@ The column types are written out here, not imported from ``agno_models.types``: 
 must create the same DDL forever, whatever the models become.
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-04 03:00:00.000000
 """
 
@@ -31,7 +31,7 @@ import _repeatable
 op = _repeatable.RepeatableOp(owned_op)  # a table or index a half-applied run left is skipped
 
 revision: str = '0009'
-down_revision: str | None = '0007'  # the lead sets this to '0008' at merge
+down_revision: str | None = '0008'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
