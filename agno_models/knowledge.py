@@ -68,7 +68,7 @@ def is_page_catalog_index(index: str | None) -> bool:
 
 def is_search_index(table: str, index: str | None) -> bool:
     """Whether ``index`` on the chunk table ``table`` is one of the search indexes above."""
-    return bool(index) and (index.startswith(VECTOR_INDEX_PREFIX) or index == fulltext_index_name(table))
+    return bool(index and (index.startswith(VECTOR_INDEX_PREFIX) or index == fulltext_index_name(table)))
 
 
 class KnowledgeEmbedding(AgnoTable, table=True):
@@ -108,7 +108,7 @@ class KnowledgeEmbedding(AgnoTable, table=True):
     created_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
 
-    model_config = {"arbitrary_types_allowed": True}  # type: ignore[assignment]
+    model_config = {"arbitrary_types_allowed": True}
 
 
 register(KnowledgeContent, kind="knowledge", argument="knowledge_table", attribute="knowledge_table_name")

@@ -54,6 +54,7 @@ class TableNames(Mapping[str, str]):
     """Physical table name for each kind of table (``names.sessions``); defaults are agno 3.1's."""
 
     __slots__ = ("_names",)
+    _names: dict[str, str]  # declared, or mypy types it by __getattr__ below
 
     def __init__(self, **names: str) -> None:
         defaults = {k.kind: k.default for k in kinds()}
@@ -75,7 +76,7 @@ class TableNames(Mapping[str, str]):
 
     def __getattr__(self, kind: str) -> str:
         try:
-            return self._names[kind]  # type: ignore[no-any-return]
+            return self._names[kind]
         except KeyError:
             raise AttributeError(f"no table kind {kind!r}") from None
 
@@ -83,7 +84,7 @@ class TableNames(Mapping[str, str]):
         raise AttributeError("TableNames is immutable")
 
     def __getitem__(self, kind: str) -> str:
-        return self._names[kind]  # type: ignore[no-any-return]
+        return self._names[kind]
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._names)
@@ -164,7 +165,7 @@ def _clone(table: Table, target: MetaData, rename: dict[str, str]) -> Table:
             nullable=col.nullable,
             autoincrement=col.autoincrement,
             default=col.default,
-            server_default=DefaultClause(col.server_default.arg)  # type: ignore[attr-defined]
+            server_default=DefaultClause(col.server_default.arg)
             if isinstance(col.server_default, DefaultClause)
             else None,
             comment=col.comment,

@@ -25,7 +25,7 @@ import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import JSON, DateTime, LargeBinary, String, Text
 from sqlalchemy.dialects import mysql, postgresql
@@ -67,11 +67,12 @@ class ExactString(TypeDecorator[str]):
         return _without_nul(value, dialect)
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        length = cast(String, self.impl).length  # an instance here: the class attribute is its type
         if dialect.name in _MYSQL:
-            return dialect.type_descriptor(mysql.VARCHAR(self.impl.length, collation=_exact_collation(dialect)))
+            return dialect.type_descriptor(mysql.VARCHAR(length, collation=_exact_collation(dialect)))
         if dialect.name == "postgresql":
-            return String(self.impl.length, collation="C")
-        return String(self.impl.length)
+            return String(length, collation="C")
+        return String(length)
 
 
 class ExactText(TypeDecorator[str]):
@@ -204,10 +205,13 @@ class Embedding(TypeDecorator[Any]):  # float32 np.ndarray; NumPy is imported on
     def process_result_value(self, value: Any, dialect: Dialect) -> np.ndarray | None:
         if value is None:
             return None
-        np = _numpy()
+        numpy = _numpy()  # untyped here (imported on first use): the annotation types the result
+        array: np.ndarray
         if dialect.name == "postgresql":
-            return np.asarray(value, dtype=np.float32)
-        return np.frombuffer(value, dtype="<f4").copy()
+            array = numpy.asarray(value, dtype=numpy.float32)
+        else:
+            array = numpy.frombuffer(value, dtype="<f4").copy()
+        return array
 
 
 @cache  # called per value: the import machinery once, not per row

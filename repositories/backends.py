@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -81,6 +81,7 @@ class _FileDb:
     ) -> None:
         if db_engine is None and db_url is None:
             db_url = sqlite_url(db_file)  # its folder is created on first use, as agno's SqliteDb does
+        # A mixin: super() is SqlDb or AsyncSqlDb in the classes below, not object.
         super().__init__(db_engine=db_engine, db_url=db_url, id=id, auto_upgrade=auto_upgrade, **tables)  # type: ignore[call-arg]
         self.db_file = db_file
 
@@ -88,7 +89,7 @@ class _FileDb:
 class _ServerDb:
     """agno's PostgreSQL/MySQL constructor; tables live in ``db_schema`` (default ``ai``, as in agno)."""
 
-    default_db_schema = SERVER_SCHEMA
+    default_db_schema: ClassVar[str | None] = SERVER_SCHEMA  # StorageConfig's, overridden
 
     def __init__(
         self,
@@ -103,7 +104,7 @@ class _ServerDb:
     ) -> None:
         # agno's create_schema=False: a missing db_schema is an error instead of being created.
         self.create_schema = create_schema
-        super().__init__(  # type: ignore[call-arg]
+        super().__init__(  # type: ignore[call-arg]  # a mixin: super() is SqlDb or AsyncSqlDb below
             db_engine=db_engine, db_url=db_url, db_schema=db_schema, id=id, auto_upgrade=auto_upgrade, **tables
         )
 
@@ -126,6 +127,7 @@ class MySQLDb(_ServerDb, _Methods, SqlDb):
     agno_class = "agno.db.mysql:MySQLDb"
 
 
+# _AsyncMethods is made at import time (async_twin), so mypy sees it as a variable, not a class.
 class AsyncSqliteDb(_FileDb, _AsyncMethods, AsyncSqlDb):  # type: ignore[misc, valid-type]
     """agno's ``AsyncSqliteDb`` (aiosqlite)."""
 

@@ -17,8 +17,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.sql import ColumnElement
 
 from repositories.core.context import Ctx
+from repositories.core.dialects import Incoming
 from repositories.core.operation import Bound, Call, Steps, operation
 from repositories.core.query import as_dict, paged
 from repositories.core.repository import Repository
@@ -101,7 +103,10 @@ class ToolResultRepository(Repository):
         table = ctx.tables.tool_results
         values = _row_for(table, row, "result_id")
         update = [name for name in values if name != "result_id"]
-        same_owner = lambda incoming: table.c.user_id.is_not_distinct_from(incoming("user_id"))
+
+        def same_owner(incoming: Incoming) -> ColumnElement[bool]:
+            return table.c.user_id.is_not_distinct_from(incoming("user_id"))
+
         yield ctx.dialect.upsert(table, values, key=["result_id"], update=update or ["result_id"], only_if=same_owner)
         owner = (yield sa.select(table.c.user_id).where(table.c.result_id == values["result_id"])).one()
         if owner.user_id != values.get("user_id"):

@@ -15,7 +15,7 @@ from agno.db.schemas.service_accounts import resolve_service_account_sort_column
 
 from repositories.core.context import Ctx
 from repositories.core.operation import Steps, operation
-from repositories.core.query import as_dict, count_of, page_params
+from repositories.core.query import as_dict, count_of, page_params, sort_direction
 from repositories.core.repository import Repository
 from repositories.core.values import checked
 from repositories.schedules import check_row
@@ -90,7 +90,7 @@ class ServiceAccountRepository(Repository):
         total = (yield count_of(stmt)).scalar_one()
         # agno's whitelist: an unknown sort_by sorts by created_at (the listing is an API query string).
         column = table.c[resolve_service_account_sort_column(sort_by)]
-        direction = (lambda c: c.asc()) if sort_order == "asc" else (lambda c: c.desc())
+        direction = sort_direction(descending=sort_order != "asc")
         stmt = stmt.order_by(direction(column), direction(table.c.id))
         if "limit" in paging:
             stmt = stmt.limit(paging["limit"]).offset(paging.get("offset", 0))

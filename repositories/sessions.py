@@ -261,7 +261,7 @@ class SessionRepository(Repository):
             # caches agent sessions' runs; see repositories/run_cache.py).
             runs = yield from self._run_cache.runs(ctx, session_id, version=version, run_count=run_count)
             session = deserialize_session(session_type, {**record, "runs": None})
-            session.runs = list(runs)  # type: ignore[union-attr]
+            session.runs = list(runs)
             return session
         yield from _attach_runs(ctx, [record], limit=None if runs_limit is None else min(runs_limit, ROW_BOUND))
         return _finish(record, session_type, deserialize)
@@ -343,7 +343,7 @@ class SessionRepository(Repository):
             record["runs"] = [run if isinstance(run, dict) else run.to_dict() for run in session.runs or []]
             return record
         result = deserialize_session(None, record)
-        result.runs = session.runs  # type: ignore[union-attr]
+        result.runs = session.runs
         return result
 
     @operation(writes=True)
@@ -378,7 +378,10 @@ class SessionRepository(Repository):
 
     @procedure
     def delete_session(self, session_id: str, user_id: str | None = None) -> Program[bool]:
-        deleted, payloads, leftovers = yield _delete_session(self._ctx, session_id, user_id, coordinators_of(self))
+        outcome: tuple[bool, list[tuple[str, str]], Leftovers] = yield _delete_session(
+            self._ctx, session_id, user_id, coordinators_of(self)
+        )
+        deleted, payloads, leftovers = outcome
         yield remove_payloads(self, payloads)  # after the commit, as agno does
         if leftovers:
             yield release_leftovers(leftovers)

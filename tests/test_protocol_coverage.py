@@ -26,7 +26,9 @@ def public_methods(cls: type) -> set[str]:
 
 
 def left_to_the_stub(ours: type, agnos: type, base: type) -> set[str]:
-    stub = lambda cls, name: getattr(cls, name, None) is getattr(base, name, None)
+    def stub(cls: type, name: str) -> bool:
+        return getattr(cls, name, None) is getattr(base, name, None)
+
     return {n for n in public_methods(base) if stub(ours, n) and not stub(agnos, n)}
 
 

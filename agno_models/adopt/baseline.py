@@ -182,6 +182,7 @@ def needs_changes(connection: Connection, target: sa.MetaData, names: TableNames
 
 
 def _index_key(index: sa.Index | sa.UniqueConstraint) -> tuple[str, tuple[str, ...], bool]:
+    assert index.table is not None  # from a diff of tables: always attached
     return (index.table.name, tuple(c.name for c in index.columns), bool(getattr(index, "unique", True)))
 
 
@@ -199,9 +200,10 @@ def alter_in_place(connection: Connection, target: sa.MetaData, found: list[Foun
     inspector = sa.inspect(connection)
     for name in present:
         wanted = {fk.name for fk in target.tables[name].foreign_key_constraints}
-        for fk in inspector.get_foreign_keys(name):
-            if fk["name"] not in wanted:
-                ops.drop_constraint(fk["name"], name, type_="foreignkey")
+        for reflected in inspector.get_foreign_keys(name):
+            fk_name = reflected["name"]  # always named on PostgreSQL and MySQL, the servers adopted in place
+            if fk_name is not None and fk_name not in wanted:
+                ops.drop_constraint(fk_name, name, type_="foreignkey")
     for _, _schema, table_name, column in kinds.get("add_column", []):
         entity = next((f.entity for f in found if f.name == table_name), "")
         if (entity, column.name) in FILL:  # a required column older agno lacks: existing rows get agno's value
@@ -243,8 +245,9 @@ def alter_in_place(connection: Connection, target: sa.MetaData, found: list[Foun
         existing = {fk["name"] for fk in inspector.get_foreign_keys(name)}
         for fk in target.tables[name].foreign_key_constraints:
             if fk.name not in existing:
+                # fk.name is the naming convention's conv; SQLAlchemy types it wider than Alembic's argument.
                 ops.create_foreign_key(
-                    fk.name, name, fk.elements[0].column.table.name,
+                    fk.name, name, fk.elements[0].column.table.name,  # type: ignore[arg-type]
                     [c.name for c in fk.columns], [e.column.name for e in fk.elements], ondelete=fk.ondelete,
                 )
     if dialect == "postgresql":
@@ -255,7 +258,9 @@ def alter_in_place(connection: Connection, target: sa.MetaData, found: list[Foun
 
 
 def _rename_index(connection: Connection, table: str, old: str, new: str) -> None:
-    q = lambda n: _quote(connection, n)
+    def q(name: str) -> str:
+        return _quote(connection, name)
+
     if connection.dialect.name == "postgresql":
         connection.execute(sa.text(f"ALTER INDEX {q(old)} RENAME TO {q(new)}"))
     else:

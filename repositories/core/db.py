@@ -112,7 +112,7 @@ class StorageConfig:
         builds from ``_get_table`` runs against the right schema on any connection."""
         if self.db_schema is None:
             return table
-        copies = self.__dict__.get("_qualified_tables")
+        copies: dict[str, sa.Table] | None = self.__dict__.get("_qualified_tables")
         if copies is None:
             # All tables in one metadata, so foreign keys between them resolve in the copy too.
             metadata = sa.MetaData()

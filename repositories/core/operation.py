@@ -15,15 +15,19 @@ import inspect
 import re
 import time
 from collections.abc import Awaitable, Callable, Generator
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, Unpack, final
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Result
+from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.sql import Executable
 
 from repositories.core.arguments import check_call, refuse_nul_ids, without_unmatchable
 from repositories.core.values import MAX_JSON_DEPTH, AlreadyExists, CommitOutcomeUnknown, json_problem
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -31,6 +35,7 @@ P = ParamSpec("P")
 MAX_ATTEMPTS = 6
 
 
+@final  # executors test ``type(step) is Bound``
 @dataclass(frozen=True, slots=True)
 class Bound:
     """A statement and its parameters: a dict (one execution) or a list of dicts (executemany).
@@ -59,7 +64,10 @@ class Special:
 
 
 Step = Executable | Bound | Special
-Steps = Generator[Step, Result[Any], T]
+# What a statement step receives: both executors hand back a CursorResult (buffered on async),
+# rows of any width.
+StepResult = CursorResult[Unpack[tuple[Any, ...]]]
+Steps = Generator[Step, StepResult, T]
 
 
 @dataclass(frozen=True)
@@ -225,7 +233,7 @@ def is_transient(error: BaseException) -> bool:
 
 
 def backoff(attempt: int) -> float:
-    return min(0.02 * 2**attempt, 0.5)
+    return min(0.02 * 2.0**attempt, 0.5)
 
 
 # A value the driver could not bind (JSON that does not serialize, a naive datetime): wrapped in
@@ -363,7 +371,8 @@ def drive(steps: Steps[T], conn: Connection) -> T:
                 raise bind_error(step, error) from error
             step = steps.send(result)
     except StopIteration as done:
-        return done.value
+        value: T = done.value  # the operation's return value
+        return value
 
 
 def rerun_after(
@@ -388,14 +397,13 @@ def rerun_after(
     return backoff(attempt) if is_transient(error) else None
 
 
-def run_sync(connect: Callable[[bool], Any], op: Operation[T]) -> T:
+def run_sync(connect: Callable[[bool], AbstractContextManager[Connection]], op: Operation[T]) -> T:
     """Run ``op`` in one transaction of a connection from ``connect(writes)``, retrying conflicts."""
     reran_duplicate = False
     for attempt in range(MAX_ATTEMPTS):
         committing = False
         try:
             with connect(op.writes) as conn:
-                conn: Connection
                 with conn.begin():
                     result = drive(op.start(), conn)
                     committing = True
@@ -413,7 +421,7 @@ def run_sync(connect: Callable[[bool], Any], op: Operation[T]) -> T:
     raise AssertionError("unreachable")
 
 
-async def run_async(connect: Callable[[bool], Any], op: Operation[T]) -> T:
+async def run_async(connect: Callable[[bool], AbstractAsyncContextManager[AsyncConnection]], op: Operation[T]) -> T:
     """The async executor: the same steps, awaited on an ``AsyncConnection``.
 
     ``AsyncConnection.execute`` returns buffered results, so an operation reads them exactly as
@@ -448,9 +456,9 @@ async def run_async(connect: Callable[[bool], Any], op: Operation[T]) -> T:
                                 raise bind_error(step, error) from error
                             step = steps.send(result)
                     except StopIteration as done:
-                        result = done.value
+                        value: T = done.value  # the operation's return value
                     committing = True
-                return result
+                return value
         except RecursionError:
             raise too_deep(op) from None
         except sa.exc.DBAPIError as error:

@@ -107,7 +107,7 @@ class PostgreSQLBackend(Backend):
     def keyword_select(self, base: Base, terms: Sequence[str], query_text: str, where_: ColumnElement[bool] | None,
                        limit: int) -> sa.Select[Any]:
         table = base.table
-        config = sa.literal_column(f"'{TS_CONFIG}'::regconfig")
+        config: sa.ColumnClause[Any] = sa.literal_column(f"'{TS_CONFIG}'::regconfig")
         tsv, any_words = tsvector(table), sa.func.websearch_to_tsquery(config, " or ".join(terms))
         rank = sa.func.ts_rank_cd(tsv, any_words)
         return (
