@@ -127,10 +127,11 @@ def _upsert(
     else:
         update = {column: _incoming(column) for column in given if column not in ("id", "created_at")}
     owner = knowledge_row.user_id
-    only_if = None
-    if owner is not None:
-        # A scoped write must not overwrite a row it does not own (a shared row included).
-        only_if = lambda incoming: table.c.user_id == incoming("user_id")
+    def owned_by_the_writer(incoming: Any) -> Any:
+        return table.c.user_id == incoming("user_id")
+
+    # A scoped write must not overwrite a row it does not own (a shared row included).
+    only_if = owned_by_the_writer if owner is not None else None
     yield dialect.upsert(table, given, key=["id"], update=update, only_if=only_if)
     if owner is not None:
         # A locking read sees the latest committed row even under MySQL's REPEATABLE READ snapshot.
