@@ -95,6 +95,10 @@ def agno_columns(dialect: str, entity: str, names: TableNames) -> dict[str, str]
 
 
 def existing_tables(connection: Connection, names: TableNames, schema: str | None) -> list[Found]:
+    if connection.dialect.name == "postgresql":
+        # Reflection knows pgvector's `vector` only once pgvector.sqlalchemy is imported (the
+        # [postgres] extra installs it); otherwise agno's embeddings column reads as NullType.
+        import pgvector.sqlalchemy  # noqa: F401
     inspector = sa.inspect(connection)
     present = set(inspector.get_table_names(schema=schema))
     found = []
