@@ -168,6 +168,8 @@ def _bulk_write(base: Base, chunks: Chunks, upsert: bool) -> Steps:
         yield from _build_index(base)
     if len(rows) >= BULK_REBUILD_ROWS:
         # Fresh statistics, so the very next searches are planned on the index, not a sequential
-        # scan of a table the planner still thinks is small (autovacuum would get there later).
-        yield sa.text(f"ANALYZE {target} (knowledge_base, user_id, content_hash)")
+        # scan of a table the planner still thinks is small. All columns: autovacuum's own ANALYZE
+        # (soon after a load) covers the embedding too, which moves the index's estimated cost, so
+        # a partial one would give plans that change under the user a moment later.
+        yield sa.text(f"ANALYZE {target}")
     return len(rows)
