@@ -2,7 +2,8 @@
 
 - ``run_index`` is assigned under a lock on the session row, so concurrent appends never collide
   and never lose a run (a stale index from a concurrent writer moves to the end); a write is two
-  round trips: the lock with the checks, then one statement that places and inserts or rewrites;
+  round trips (the lock with the checks, then one statement that places and inserts or rewrites),
+  one on SQLite, whose writers hold the file's lock;
 - a run of one user's session is never written through another user's id;
 - every write of a run also fills its typed analytics columns (``agno_models.analytics``), and
   revision 0007's triggers recount the session's ``run_count`` and ``last_run_at`` in the same
@@ -86,15 +87,13 @@ _REWRITTEN = ("status", "run_data", "user_id", "parent_run_id", "updated_at") + 
 )
 
 
-@statement
-def _write_stmt(ctx: Ctx, *, overwrite: bool) -> sa.Insert:
-    """Insert the run at its index, or (``overwrite``) rewrite the session's own row of that run_id.
+def _placement(ctx: Ctx, *, overwrite: bool) -> tuple[Any, dict[str, Callable[[Incoming], Any]], Callable[[Incoming], Any]]:
+    """The run's index, and the conflict update and its guard, of the statements below.
 
     The index is the wanted one if the session has no run there yet, else the end: a stale index
-    from a concurrent writer (both computed it from the same session) moves instead of losing a run.
-    Run under the session lock, the subqueries see every committed run of the session. A row of
-    that run_id in another session is left alone (rowcount 0); without ``overwrite`` every
-    existing row is.
+    from a concurrent writer (both computed it from the same session) moves instead of losing a
+    run. Run under the session lock, the subqueries see every committed run of the session. A row
+    of that run_id in another session is left alone; without ``overwrite`` every existing row is.
     """
     runs = ctx.tables.runs
     of_session = sa.bindparam("of_session", type_=runs.c.session_id.type)
@@ -102,18 +101,42 @@ def _write_stmt(ctx: Ctx, *, overwrite: bool) -> sa.Insert:
     taken = sa.exists().where(runs.c.session_id == of_session, runs.c.run_index == wanted)
     last = sa.select(sa.func.max(runs.c.run_index)).where(runs.c.session_id == of_session).scalar_subquery()
     index = sa.case((sa.and_(wanted.is_not(None), ~taken), wanted), else_=sa.func.coalesce(last + 1, 0))
+    if not overwrite:
+        return index, {"run_id": _incoming("run_id")}, lambda incoming: sa.false()
     update: dict[str, Callable[[Incoming], Any]] = {c: _incoming(c) for c in _REWRITTEN}
     # An existing run keeps its place; one stored without an index gets the computed one.
     update["run_index"] = lambda incoming: sa.func.coalesce(runs.c.run_index, incoming("run_index"))
-    guard: Callable[[Incoming], Any] = lambda incoming: runs.c.session_id == incoming("session_id")
-    if not overwrite:
-        update, guard = {"run_id": _incoming("run_id")}, lambda incoming: sa.false()
-    stmt = ctx.dialect.upsert(runs, None, key=["run_id"], update=update, only_if=guard)
-    return stmt.values(run_index=index).execution_options(preserve_rowcount=True)
+    return index, update, lambda incoming: runs.c.session_id == incoming("session_id")
 
 
 def _incoming(column: str) -> Callable[[Incoming], Any]:
     return lambda incoming: incoming(column)
+
+
+@statement
+def _write_stmt(ctx: Ctx, *, overwrite: bool) -> sa.Insert:
+    """Insert the run at its index or rewrite the session's own row of it (rowcount 0: left alone)."""
+    index, update, guard = _placement(ctx, overwrite=overwrite)
+    stmt = ctx.dialect.upsert(ctx.tables.runs, None, key=["run_id"], update=update, only_if=guard)
+    return stmt.values(run_index=index).execution_options(preserve_rowcount=True)
+
+
+@statement
+def _checked_write_stmt(ctx: Ctx, *, overwrite: bool, columns: tuple[str, ...]) -> sa.Insert:
+    """``_write_stmt`` that also checks the session: it writes nothing unless the session exists
+    and is the caller's (or nobody's). One statement, where writers are serialized anyway."""
+    runs, sessions = ctx.tables.runs, ctx.tables.sessions
+    index, update, guard = _placement(ctx, overwrite=overwrite)
+    owner = sa.bindparam("of_user", type_=sessions.c.user_id.type)
+    # Named as SQLAlchemy names a multi-row VALUES' parameters, so a value that cannot be bound is
+    # reported under its column (operation.bind_error).
+    values = [index if c == "run_index" else sa.bindparam(f"{c}_m0", type_=runs.c[c].type) for c in columns]
+    source = sa.select(*values).where(
+        sessions.c.session_id == sa.bindparam("of_session", type_=sessions.c.session_id.type),
+        sa.or_(owner.is_(None), sessions.c.user_id.is_(None), sessions.c.user_id == owner),
+    )
+    stmt = ctx.dialect.upsert(runs, None, key=["run_id"], update=update, only_if=guard)
+    return stmt.from_select(list(columns), source).execution_options(preserve_rowcount=True)
 
 
 def _write(ctx: Ctx, row: dict[str, Any], *, overwrite: bool) -> Steps[int]:
@@ -122,6 +145,29 @@ def _write(ctx: Ctx, row: dict[str, Any], *, overwrite: bool) -> Steps[int]:
     params |= {"of_session": row["session_id"], "wanted_index": row["run_index"]}
     result = yield Bound(_write_stmt(ctx, overwrite=overwrite), params)
     return int(cast("sa.CursorResult[Any]", result).rowcount)
+
+
+def _store(ctx: Ctx, row: dict[str, Any], *, user_id: str | None, overwrite: bool) -> Steps[bool | None]:
+    """Write the run into its session: True if written, None if the session does not exist, False
+    if an existing row was left alone. Another user's session or another session's run raises.
+
+    Where rows are locked: the lock with the checks, then the write (two round trips). Where the
+    transaction holds the database's write lock (SQLite), the write checks the session itself and
+    the checks run only to say why nothing was written (one round trip).
+    """
+    if ctx.dialect.locks_rows:
+        exists = yield from _claim(ctx, row, user_id=user_id)
+        if exists is None or (exists and not overwrite):
+            return exists if exists is None else False
+        return (yield from _write(ctx, row, overwrite=overwrite)) > 0  # MySQL counts an update as 2
+    columns = tuple(row)
+    params = {f"{k}_m0": v for k, v in row.items() if k != "run_index"}
+    params |= {"of_session": row["session_id"], "wanted_index": row["run_index"], "of_user": user_id}
+    result = yield Bound(_checked_write_stmt(ctx, overwrite=overwrite, columns=columns), params)
+    if cast("sa.CursorResult[Any]", result).rowcount > 0:
+        return True
+    exists = yield from _claim(ctx, row, user_id=user_id)
+    return None if exists is None else False
 
 
 def known_run_status(status: Any) -> str:
@@ -177,10 +223,10 @@ class RunRepository(Repository):
     def upsert_run(self, run: Any, session_id: str, user_id: str | None = None, run_index: int | None = None) -> Steps[None]:
         ctx = self._ctx
         row = _run_row(ctx, run, session_id=session_id, user_id=user_id, run_index=run_index)
-        # Two round trips: the lock and checks, then one statement that inserts or rewrites.
-        if (yield from _claim(ctx, row, user_id=user_id)) is None:
+        written = yield from _store(ctx, row, user_id=user_id, overwrite=True)
+        if written is None:
             raise MissingRowError(f"session {session_id!r} does not exist; save the session before its runs")
-        if not (yield from _write(ctx, row, overwrite=True)):
+        if not written:
             # Only where the lock does not cover the run_id: stored in another session meanwhile.
             raise _foreign_run(row, None)
 
@@ -190,12 +236,8 @@ class RunRepository(Repository):
     ) -> Steps[bool | None]:
         ctx = self._ctx
         row = _run_row(ctx, run_dict, session_id=session_id, user_id=user_id, run_index=None)
-        exists = yield from _claim(ctx, row, user_id=user_id)
-        if exists is None:
-            return None  # no session row yet: the caller creates it and retries
-        if exists:
-            return False  # a concurrent writer's row wins
-        return (yield from _write(ctx, row, overwrite=False)) == 1
+        # None: no session row yet (the caller creates it and retries); False: a concurrent writer's row wins.
+        return (yield from _store(ctx, row, user_id=user_id, overwrite=False))
 
     @operation(writes=True)
     def update_run_in_session(
