@@ -117,9 +117,14 @@ class Dialect:
         query that returns a row when that table exists; None where agno's filesystem cannot run."""
         return None
 
-    def locked(self, stmt: Select[Any], *, skip_locked: bool = False) -> Select[Any]:
-        """``SELECT ... FOR UPDATE [SKIP LOCKED]`` where rows can be locked."""
-        return stmt.with_for_update(skip_locked=skip_locked) if self.locks_rows else stmt
+    def locked(self, stmt: Select[Any], *, skip_locked: bool = False, of: sa.Table | None = None) -> Select[Any]:
+        """``SELECT ... FOR UPDATE [OF of] [SKIP LOCKED]`` where rows can be locked.
+
+        ``of`` locks only that table's rows (PostgreSQL cannot lock an outer join's nullable side).
+        """
+        if not self.locks_rows:
+            return stmt
+        return stmt.with_for_update(skip_locked=skip_locked, of=of)
 
     def json_array_contains(self, column: sa.Column[Any], value: str | ColumnElement[str]) -> ColumnElement[bool]:
         """``value`` (a string or a bound parameter) is an element of the JSON array in ``column``."""

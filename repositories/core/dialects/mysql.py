@@ -61,6 +61,12 @@ class MySQLDialect(Dialect):
             assignments = {col: sa.func.IF(guard, assignments[col], table.c[col]) for col in ordered}
         return stmt.on_duplicate_key_update(list(assignments.items()))
 
+    def locked(self, stmt: sa.Select[Any], *, skip_locked: bool = False, of: sa.Table | None = None) -> sa.Select[Any]:
+        # Every row the statement reads is locked (MariaDB has no OF): locking reads see the
+        # latest committed rows, where a non-locking read of the same statement would open the
+        # transaction's snapshot.
+        return stmt.with_for_update(skip_locked=skip_locked)
+
     def insert_ignore(self, table: sa.Table, rows: Values, *, key: Sequence[str] | None) -> Insert:
         # INSERT IGNORE also demotes other errors to warnings: callers validate values (and make
         # sure referenced rows exist) before using it.
