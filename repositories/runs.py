@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
 from agno.db.utils import (
@@ -144,7 +144,7 @@ def _write(ctx: Ctx, row: dict[str, Any], *, overwrite: bool) -> Steps[int]:
     params = {k: v for k, v in row.items() if k != "run_index"}
     params |= {"of_session": row["session_id"], "wanted_index": row["run_index"]}
     result = yield Bound(_write_stmt(ctx, overwrite=overwrite), params)
-    return int(cast("sa.CursorResult[Any]", result).rowcount)
+    return int(result.rowcount)
 
 
 def _store(ctx: Ctx, row: dict[str, Any], *, user_id: str | None, overwrite: bool) -> Steps[bool | None]:
@@ -164,7 +164,7 @@ def _store(ctx: Ctx, row: dict[str, Any], *, user_id: str | None, overwrite: boo
     params = {f"{k}_m0": v for k, v in row.items() if k != "run_index"}
     params |= {"of_session": row["session_id"], "wanted_index": row["run_index"], "of_user": user_id}
     result = yield Bound(_checked_write_stmt(ctx, overwrite=overwrite, columns=columns), params)
-    if cast("sa.CursorResult[Any]", result).rowcount > 0:
+    if result.rowcount > 0:
         return True
     exists = yield from _claim(ctx, row, user_id=user_id)
     return None if exists is None else False
