@@ -23,6 +23,8 @@ from agno_models.jobs import Job
 from agno_models.service_accounts import ServiceAccount
 from agno_models.mcp_oauth import McpOAuthClient, McpOAuthCode, McpOAuthKey, McpOAuthRefreshToken, McpOAuthTransaction
 from agno_models.authz import AuthzAuditEvent, AuthzDecision, AuthzGrouping, AuthzPolicy, AuthzRole, AuthzUser
+from agno_models.company import CompanyProduct, CompanyProject, CompanySource, CompanyTask
+from agno_models.sandbox import SandboxBinding
 from agno_models.versions import SchemaVersion
 from agno_models.layout import DEFAULT_NAMES, TableNames, metadata_for
 
@@ -45,6 +47,10 @@ __all__ = [
     "AuthzRole",
     "AuthzUser",
     "Compaction",
+    "CompanyProduct",
+    "CompanyProject",
+    "CompanySource",
+    "CompanyTask",
     "Component",
     "ComponentConfig",
     "ComponentLink",
@@ -60,6 +66,7 @@ __all__ = [
     "McpOAuthTransaction",
     "Metrics",
     "Schedule",
+    "SandboxBinding",
     "ScheduleRun",
     "SchemaVersion",
     "ServiceAccount",

@@ -89,8 +89,8 @@ def _scaled(value: Any, scale: int) -> int | None:
 def _text(value: Any, limit: int | None = None) -> str | None:
     if not isinstance(value, str) or not value:
         return None
-    value = value.replace("\x00", "")  # PostgreSQL text cannot hold NUL
-    return value[:limit] if limit is not None else value
+    text = value.replace("\x00", "")  # PostgreSQL text cannot hold NUL
+    return text[:limit] if limit is not None else text
 
 
 def _status(value: Any) -> str:

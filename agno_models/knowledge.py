@@ -1,5 +1,6 @@
 """Knowledge contents (what agno's Knowledge tracks) and their embedded chunks."""
 
+import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -55,9 +56,19 @@ def fulltext_index_name(table: str) -> str:
     return f"ix_{table}_content_fulltext"
 
 
+# agno's page store (``Knowledge(page_store=...)``) adds one index to the knowledge table at setup,
+# on its pages' namespace and path, named "agno_" + 24 hex digits of a digest of the table's name.
+_PAGE_CATALOG_INDEX = re.compile(r"agno_[0-9a-f]{24}")
+
+
+def is_page_catalog_index(index: str | None) -> bool:
+    """Whether ``index`` on the knowledge table is the one agno's page store made (not drift)."""
+    return index is not None and _PAGE_CATALOG_INDEX.fullmatch(index) is not None
+
+
 def is_search_index(table: str, index: str | None) -> bool:
     """Whether ``index`` on the chunk table ``table`` is one of the search indexes above."""
-    return bool(index) and (index.startswith(VECTOR_INDEX_PREFIX) or index == fulltext_index_name(table))
+    return bool(index and (index.startswith(VECTOR_INDEX_PREFIX) or index == fulltext_index_name(table)))
 
 
 class KnowledgeEmbedding(AgnoTable, table=True):
@@ -97,7 +108,7 @@ class KnowledgeEmbedding(AgnoTable, table=True):
     created_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
     updated_at: datetime | None = Field(default=None, sa_type=UTCDateTime())
 
-    model_config = {"arbitrary_types_allowed": True}  # type: ignore[assignment]
+    model_config = {"arbitrary_types_allowed": True}
 
 
 register(KnowledgeContent, kind="knowledge", argument="knowledge_table", attribute="knowledge_table_name")

@@ -39,10 +39,22 @@ _DIGESTED_KINDS = (
 )
 
 
+def sandbox_table_name(session_table: str) -> str:
+    """agno's default bindings table for ``session_table`` (``agno.db.postgres.schemas``): within
+    PostgreSQL's 63 bytes, a digest keeping long names that share a prefix apart."""
+    suffix = "_sandbox_bindings"
+    name = session_table + suffix
+    if len(name.encode()) <= 63:
+        return name
+    digest = "_" + hashlib.sha256(session_table.encode()).hexdigest()[:8]
+    return session_table.encode()[: 63 - len(suffix) - len(digest)].decode(errors="ignore") + digest + suffix
+
+
 class TableNames(Mapping[str, str]):
     """Physical table name for each kind of table (``names.sessions``); defaults are agno 3.1's."""
 
     __slots__ = ("_names",)
+    _names: dict[str, str]  # declared, or mypy types it by __getattr__ below
 
     def __init__(self, **names: str) -> None:
         defaults = {k.kind: k.default for k in kinds()}
@@ -50,6 +62,9 @@ class TableNames(Mapping[str, str]):
         if unknown:
             raise ValueError(f"unknown table type(s) {unknown}; known: {sorted(defaults)}")
         merged = defaults | names
+        if "sandbox_bindings" not in names:
+            # agno derives it from the session table: each session table gets its own bindings.
+            merged["sandbox_bindings"] = sandbox_table_name(merged["sessions"])
         seen: dict[str, str] = {}
         for kind, value in merged.items():
             if not isinstance(value, str) or not value or len(value) > 63:
@@ -61,7 +76,7 @@ class TableNames(Mapping[str, str]):
 
     def __getattr__(self, kind: str) -> str:
         try:
-            return self._names[kind]  # type: ignore[no-any-return]
+            return self._names[kind]
         except KeyError:
             raise AttributeError(f"no table kind {kind!r}") from None
 
@@ -69,7 +84,7 @@ class TableNames(Mapping[str, str]):
         raise AttributeError("TableNames is immutable")
 
     def __getitem__(self, kind: str) -> str:
-        return self._names[kind]  # type: ignore[no-any-return]
+        return self._names[kind]
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._names)
@@ -94,7 +109,8 @@ class TableNames(Mapping[str, str]):
     @classmethod
     def prefixed(cls, prefix: str) -> TableNames:
         """Every default name with ``agno_`` replaced by ``prefix`` (``team_a_sessions``, ...)."""
-        return cls(**{k.kind: prefix + k.default.removeprefix("agno_") for k in kinds()})
+        # The sandbox bindings name is left to follow the session table, as agno derives it.
+        return cls(**{k.kind: prefix + k.default.removeprefix("agno_") for k in kinds() if k.kind != "sandbox_bindings"})
 
     def as_dict(self) -> dict[str, str]:
         return dict(self._names)
@@ -149,7 +165,7 @@ def _clone(table: Table, target: MetaData, rename: dict[str, str]) -> Table:
             nullable=col.nullable,
             autoincrement=col.autoincrement,
             default=col.default,
-            server_default=DefaultClause(col.server_default.arg)  # type: ignore[attr-defined]
+            server_default=DefaultClause(col.server_default.arg)
             if isinstance(col.server_default, DefaultClause)
             else None,
             comment=col.comment,

@@ -75,6 +75,7 @@ class MigratedNames(Protocol):
     compactions: str
     transcripts: str
     auth_tokens: str
+    sandbox_bindings: str
 
 
 def names_in_context() -> MigratedNames:
@@ -158,6 +159,6 @@ def ensure_vector_table(
     so the rest of the schema migrates on a server without the extension. Idempotent: the vector
     store calls it on first use, creating the table once the extension has been installed.
     """
-    import _vector_table  # the frozen steps the revisions run
+    import _vector_table  # type: ignore[import-not-found]  # the revisions' frozen steps, on sys.path at runtime only
 
     return bool(_vector_table.ensure(connection, names, schema=schema, required=required))

@@ -25,7 +25,7 @@ import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import JSON, DateTime, LargeBinary, String, Text
 from sqlalchemy.dialects import mysql, postgresql
@@ -42,6 +42,7 @@ NAME_LENGTH = 255  # human-readable names, endpoints
 KIND_LENGTH = 50  # enum-like values: types, statuses
 TIMESTAMP_TEXT_LENGTH = 128  # ISO-8601 strings agno keeps for traces
 IDEMPOTENCY_KEY_LENGTH = 512  # AgentOS refuses longer Idempotency-Key headers
+LEASE_LENGTH = 512  # agno's sandbox store refuses longer lease identities
 
 _MYSQL = ("mysql", "mariadb")
 
@@ -66,11 +67,12 @@ class ExactString(TypeDecorator[str]):
         return _without_nul(value, dialect)
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        length = cast(String, self.impl).length  # an instance here: the class attribute is its type
         if dialect.name in _MYSQL:
-            return dialect.type_descriptor(mysql.VARCHAR(self.impl.length, collation=_exact_collation(dialect)))
+            return dialect.type_descriptor(mysql.VARCHAR(length, collation=_exact_collation(dialect)))
         if dialect.name == "postgresql":
-            return String(self.impl.length, collation="C")
-        return String(self.impl.length)
+            return String(length, collation="C")
+        return String(length)
 
 
 class ExactText(TypeDecorator[str]):
@@ -99,6 +101,14 @@ def json_type() -> TypeEngine[Any]:
     return JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True), "postgresql")
 
 
+def jsonb_document() -> TypeEngine[Any]:
+    """Like :func:`json_type`, but its expressions are JSONB's (``col["k"].astext``) on every dialect.
+
+    For tables agno's PostgreSQL-only code queries with JSONB operators; JSON elsewhere.
+    """
+    return postgresql.JSONB(none_as_null=True).with_variant(JSON(none_as_null=True), "sqlite", "mysql", "mariadb")
+
+
 def long_text() -> TypeEngine[str]:
     """Unbounded text: TEXT, or LONGTEXT on MySQL/MariaDB (plain TEXT stops at 64 KB there)."""
     return ExactText()
@@ -119,6 +129,11 @@ def kind_string() -> TypeEngine[str]:
 def idempotency_key_string() -> TypeEngine[str]:
     """A client's Idempotency-Key (indexed with a user id: 640 characters fit MySQL's key limit)."""
     return _string(IDEMPOTENCY_KEY_LENGTH)
+
+
+def lease_string() -> TypeEngine[str]:
+    """A lease owner agno's sandbox store accepts (up to 512 characters)."""
+    return _string(LEASE_LENGTH)
 
 
 def timestamp_text() -> TypeEngine[str]:
@@ -190,10 +205,13 @@ class Embedding(TypeDecorator[Any]):  # float32 np.ndarray; NumPy is imported on
     def process_result_value(self, value: Any, dialect: Dialect) -> np.ndarray | None:
         if value is None:
             return None
-        np = _numpy()
+        numpy = _numpy()  # untyped here (imported on first use): the annotation types the result
+        array: np.ndarray
         if dialect.name == "postgresql":
-            return np.asarray(value, dtype=np.float32)
-        return np.frombuffer(value, dtype="<f4").copy()
+            array = numpy.asarray(value, dtype=numpy.float32)
+        else:
+            array = numpy.frombuffer(value, dtype="<f4").copy()
+        return array
 
 
 @cache  # called per value: the import machinery once, not per row

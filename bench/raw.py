@@ -4,7 +4,7 @@
 by our own migrations (so it is exactly as indexed as ours), and sends the same statements our
 repositories send for each call: the same upserts with the same ownership guard, returning the
 stored rows (PostgreSQL, SQLite) or reading them back (MySQL), the same row lock and run-index
-check, one transaction per call. It converts to and
+placement, one transaction per call. It converts to and
 from agno's objects with agno's own helpers, as any implementation of the protocol must. So the
 gap between it and our classes is what our layer costs (statement building, result processing,
 the connection pool, the executor), and nothing else.
@@ -274,44 +274,53 @@ class RawDb:
             from agno_models.analytics import run_analytics
 
             row.update(run_analytics(row["run_data"], created_at=row["created_at"]))
-        p = self.p
-        with self._tx(writes=True) as cur:
-            owner = self._execute(
-                cur, f"SELECT session_id, user_id FROM {self.sessions} WHERE session_id = {p('sid')}{self._for_update}",
-                {"sid": session_id},
-            ).fetchone()
-            if owner is None:
-                raise LookupError(f"session {session_id!r} does not exist")
-            if user_id is not None and owner[1] is not None and owner[1] != user_id:
-                raise PermissionError(f"session {session_id!r} belongs to another user")
-            index = row.get("run_index")
-            # The run's own row and the one holding the wanted index, in one query (as ours).
-            found = self._execute(
-                cur, f"SELECT run_id, session_id, run_index FROM {self.runs} WHERE run_id = {p('rid')} "
-                f"OR (session_id = {p('sid')} AND run_index = {p('idx')})",
-                {"rid": row["run_id"], "sid": session_id, "idx": index},
-            ).fetchall()
-            existing = next(((f[1], f[2]) for f in found if f[0] == row["run_id"]), None)
-            if existing is not None:
-                row["run_index"] = existing[1]
-                kept = ["status", "run_data", "user_id", "parent_run_id", "updated_at", "run_index"]
-                if self.analytics:
-                    from agno_models.analytics import RUN_COLUMNS, RUN_TIME_COLUMNS
+        p, runs = self.p, self.runs
+        kept = ["status", "run_data", "user_id", "parent_run_id", "updated_at"]
+        if self.analytics:
+            from agno_models.analytics import RUN_COLUMNS, RUN_TIME_COLUMNS
 
-                    kept += [c for c in RUN_COLUMNS if c not in RUN_TIME_COLUMNS]
-                sets = ", ".join(f"{c} = {p(c)}" for c in kept)
-                self._execute(cur, f"UPDATE {self.runs} SET {sets} WHERE run_id = {p('run_id')}",
-                              {**row, "run_data": self._dump(row["run_data"])})
-                return
-            taken = index is None or bool(found)
-            if taken:
-                current = self._execute(
-                    cur, f"SELECT max(run_index) FROM {self.runs} WHERE session_id = {p('sid')}", {"sid": session_id}
-                ).fetchone()[0]
-                row["run_index"] = 0 if current is None else int(current) + 1
-            names = list(row)
-            insert = f"INSERT INTO {self.runs} ({', '.join(names)}) VALUES ({', '.join(p(c) for c in names)})"
-            self._execute(cur, insert, {**row, "run_data": self._dump(row["run_data"])})
+            kept += [c for c in RUN_COLUMNS if c not in RUN_TIME_COLUMNS]
+        names = [c for c in row if c != "run_index"]
+        wanted = f"CAST({p('idx')} AS BIGINT)" if self.dialect == "postgresql" else p("idx")
+        # As ours: the wanted index if free, else the end, computed under the session's lock.
+        index = (f"CASE WHEN {wanted} IS NOT NULL AND NOT EXISTS (SELECT 1 FROM {runs} WHERE session_id = "
+                 f"{p('sid')} AND run_index = {wanted}) THEN {wanted} ELSE coalesce((SELECT max(run_index) FROM "
+                 f"{runs} WHERE session_id = {p('sid')}) + 1, 0) END")
+        if self.dialect == "mysql":
+            same = f"{runs}.session_id = VALUES(session_id)"
+            sets = [f"{c} = IF({same}, VALUES({c}), {runs}.{c})" for c in kept]
+            sets.append(f"run_index = IF({same}, coalesce({runs}.run_index, VALUES(run_index)), {runs}.run_index)")
+            conflict = f" ON DUPLICATE KEY UPDATE {', '.join(sets)}"
+        else:
+            sets = [f"{c} = excluded.{c}" for c in kept] + [f"run_index = coalesce({runs}.run_index, excluded.run_index)"]
+            conflict = (f" ON CONFLICT (run_id) DO UPDATE SET {', '.join(sets)} "
+                        f"WHERE {runs}.session_id = excluded.session_id")
+        head = f"INSERT INTO {runs} ({', '.join(names)}, run_index)"
+        params = {**row, "run_data": self._dump(row["run_data"]), "sid": session_id, "idx": row.get("run_index"),
+                  "uid": user_id, "rid": row["run_id"]}
+        with self._tx(writes=True) as cur:
+            if self.dialect == "sqlite":  # one statement: BEGIN IMMEDIATE holds the lock, the write checks the session
+                values = ", ".join(p(c) for c in names)
+                sql = (f"{head} SELECT {values}, {index} FROM {self.sessions} WHERE session_id = {p('sid')} "
+                       f"AND ({p('uid')} IS NULL OR user_id IS NULL OR user_id = {p('uid')}){conflict}")
+                if self._execute(cur, sql, params).rowcount:
+                    return
+            of = " OF s" if self.dialect == "postgresql" else ""
+            claim = self._execute(
+                cur, f"SELECT s.user_id, r.session_id FROM {self.sessions} s LEFT JOIN {runs} r ON r.run_id = "
+                f"{p('rid')} WHERE s.session_id = {p('sid')}{self._for_update}{of}", params,
+            ).fetchone()
+            if claim is None:
+                raise LookupError(f"session {session_id!r} does not exist")
+            if user_id is not None and claim[0] is not None and claim[0] != user_id:
+                raise PermissionError(f"session {session_id!r} belongs to another user")
+            if claim[1] is not None and claim[1] != session_id:
+                raise PermissionError(f"run {row['run_id']!r} belongs to another session")
+            if self.dialect == "sqlite":
+                raise AssertionError("unreachable: the write checked the same")
+            values = ", ".join(p(c) for c in names)
+            if not self._execute(cur, f"{head} VALUES ({values}, {index}){conflict}", params).rowcount:
+                raise PermissionError(f"run {row['run_id']!r} belongs to another session")
             # The schema's triggers (revision 0007) recount the session, for ours and raw alike.
 
     # --- memories -------------------------------------------------------------------------------

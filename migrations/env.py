@@ -19,7 +19,7 @@ from sqlalchemy.types import JSON, TypeEngine
 
 from agno_models.adopt.detect import LEGACY_COLUMNS
 from agno_models.engine import create_engine
-from agno_models.knowledge import is_search_index
+from agno_models.knowledge import is_page_catalog_index, is_search_index
 from agno_models.layout import DEFAULT_NAMES, TableNames, metadata_for
 from agno_models.migrate import current_revision, database_url, default_schema
 
@@ -87,6 +87,8 @@ def _include_name(name: str | None, type_: str, parent_names: Any) -> bool:
         # at run time, and the dialect-specific full-text index of revision 0002. Neither can be
         # declared in the dialect-neutral model, so neither is compared.
         return not is_search_index(names.knowledge_embeddings, name)
+    if type_ == "index" and parent_names.get("table_name") == names.knowledge:
+        return not is_page_catalog_index(name)  # agno's page store indexes its pages there at setup
     # Compare only this set's tables: the database may hold the user's own tables or other sets.
     return type_ != "table" or name in names.as_dict().values()
 

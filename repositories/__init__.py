@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from agno_models.errors import MaxAllowedPacketError
 from repositories.backends import AsyncMySQLDb, AsyncPostgresDb, AsyncSqliteDb, MySQLDb, PostgresDb, SqliteDb
 from repositories.core.schema import SchemaNotReadyError
-from repositories.core.values import MissingRowError, OwnershipError
+from repositories.core.values import AlreadyExists, CommitOutcomeUnknown, MissingRowError, OwnershipError
 
 # Silent unless the application configures logging (loggers: repositories.*).
 logging.getLogger(__name__).addHandler(logging.NullHandler())
@@ -19,9 +19,11 @@ logging.getLogger(__name__).addHandler(logging.NullHandler())
 # so a core install imports the db classes without it.
 _VECTORS = ("HashingEmbedder", "MySQLVectorDb", "PgVectorDb", "SqlVectorDb", "SqliteVectorDb")
 __all__ = [
+    "AlreadyExists",
     "AsyncMySQLDb",
     "AsyncPostgresDb",
     "AsyncSqliteDb",
+    "CommitOutcomeUnknown",
     "HashingEmbedder",
     "MaxAllowedPacketError",
     "MissingRowError",

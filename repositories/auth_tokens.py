@@ -35,7 +35,7 @@ def _key(ctx: Ctx, provider: str, user_id: str | None, service: str) -> ColumnEl
 class AuthTokenRepository(Repository):
     """agno's auth-token methods, each one operation."""
 
-    @operation(writes=False)
+    @operation(writes=False, absent=None)
     def get_auth_token(self, provider: str, user_id: str | None, service: str) -> Steps[dict[str, Any] | None]:
         ctx = self._ctx
         table = ctx.tables.auth_tokens

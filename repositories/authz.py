@@ -20,7 +20,7 @@ from sqlalchemy.sql import ColumnElement
 
 from repositories.core.context import Ctx
 from repositories.core.operation import Steps, operation
-from repositories.core.query import as_dict
+from repositories.core.query import as_dict, sort_direction
 from repositories.core.repository import Repository
 from repositories.core.values import checked
 
@@ -51,8 +51,7 @@ def _search(ctx: Ctx, table: sa.Table, columns: Sequence[str], search: str | Non
 def _sorted(table: sa.Table, sort_by: str, order: str, *, key: sa.Column[Any]) -> list[Any]:
     """agno's listing order: an unknown column sorts by created_at; NULLs last either way."""
     column = table.c.get(sort_by, table.c.created_at)
-    descending = str(order).lower() != "asc"
-    direction = (lambda c: c.desc()) if descending else (lambda c: c.asc())
+    direction = sort_direction(descending=str(order).lower() != "asc")
     return [column.is_(None).asc(), direction(column), direction(key)]
 
 
@@ -257,7 +256,7 @@ class AuthzRepository(Repository):
 
     # --- user directory ---
 
-    @operation(writes=False)
+    @operation(writes=False, absent=None)
     def get_authz_user(self, user_id: str) -> Steps[dict[str, Any] | None]:
         table = self._ctx.tables.authz_users
         row = (yield sa.select(table).where(table.c.id == user_id)).first()
@@ -354,7 +353,7 @@ class AuthzRepository(Repository):
         table = self._ctx.tables.authz_users
         yield sa.delete(table).where(table.c.id == user_id)
 
-    @operation(writes=False)
+    @operation(writes=False, absent=False)
     def is_authz_user_disabled(self, user_id: str) -> Steps[bool]:
         table = self._ctx.tables.authz_users
         row = (yield sa.select(table.c.disabled).where(table.c.id == user_id)).first()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from repositories.approvals import ApprovalRepository
 from repositories.auth_tokens import AuthTokenRepository
 from repositories.authz import AuthzRepository
+from repositories.company import ProductRepository, ProjectRepository, SourceRepository, TaskRepository
 from repositories.components import ComponentConfigRepository, ComponentLinkRepository, ComponentRepository
 from repositories.core.asyncdb import AsyncSqlDb, async_twin
 from repositories.core.db import SqlDb
@@ -53,6 +54,10 @@ class _Methods(
     ServiceAccountRepository,
     AuthzRepository,
     McpOAuthRepository,
+    ProductRepository,
+    SourceRepository,
+    ProjectRepository,
+    TaskRepository,
     VersionRepository,
 ):
     """Every entity's agno methods, in one place so the backends cannot drift apart."""
@@ -76,6 +81,7 @@ class _FileDb:
     ) -> None:
         if db_engine is None and db_url is None:
             db_url = sqlite_url(db_file)  # its folder is created on first use, as agno's SqliteDb does
+        # A mixin: super() is SqlDb or AsyncSqlDb in the classes below, not object.
         super().__init__(db_engine=db_engine, db_url=db_url, id=id, auto_upgrade=auto_upgrade, **tables)  # type: ignore[call-arg]
         self.db_file = db_file
 
@@ -83,7 +89,7 @@ class _FileDb:
 class _ServerDb:
     """agno's PostgreSQL/MySQL constructor; tables live in ``db_schema`` (default ``ai``, as in agno)."""
 
-    default_db_schema = SERVER_SCHEMA
+    default_db_schema: ClassVar[str | None] = SERVER_SCHEMA  # StorageConfig's, overridden
 
     def __init__(
         self,
@@ -98,7 +104,7 @@ class _ServerDb:
     ) -> None:
         # agno's create_schema=False: a missing db_schema is an error instead of being created.
         self.create_schema = create_schema
-        super().__init__(  # type: ignore[call-arg]
+        super().__init__(  # type: ignore[call-arg]  # a mixin: super() is SqlDb or AsyncSqlDb below
             db_engine=db_engine, db_url=db_url, db_schema=db_schema, id=id, auto_upgrade=auto_upgrade, **tables
         )
 
@@ -121,6 +127,7 @@ class MySQLDb(_ServerDb, _Methods, SqlDb):
     agno_class = "agno.db.mysql:MySQLDb"
 
 
+# _AsyncMethods is made at import time (async_twin), so mypy sees it as a variable, not a class.
 class AsyncSqliteDb(_FileDb, _AsyncMethods, AsyncSqlDb):  # type: ignore[misc, valid-type]
     """agno's ``AsyncSqliteDb`` (aiosqlite)."""
 
@@ -143,20 +150,29 @@ __all__ = ["AsyncMySQLDb", "AsyncPostgresDb", "AsyncSqliteDb", "MySQLDb", "Postg
 
 
 def _admit_to_agnos_capability_gates() -> None:
-    """Make agno's ``isinstance`` gates admit our sync classes where the feature works with them.
+    """Make agno's ``isinstance`` gates admit our classes where the feature works with them.
 
-    agno turns tool-result offloading on only for ``isinstance(db, (its SqliteDb, its PostgresDb))``
-    (agno/offload/setup.py). Our classes implement what it needs (the ``*_tool_result*`` methods, a
-    sync ``db_engine``), so they are registered as virtual subclasses: no agno storage code is
-    inherited. All three go under agno's SqliteDb, whose only other gate is a table-override
-    cloner. agno's PostgresDb also gates the sandbox, the public surface and the page store,
-    which need tables we do not have, so registering there would trade a clear refusal for a
-    failure later. The async classes stay out: agno's result store and filesystem are sync.
+    Each is registered as a virtual subclass of the agno class its features test for; no agno
+    storage code is inherited, only ``isinstance`` answers yes:
+    - PostgresDb under agno's PostgresDb, AsyncPostgresDb under agno's AsyncPostgresDb: the
+      sandbox store and coordinator (they read and write the sessions, runs and sandbox bindings
+      tables through ``_get_table``), the public surface (its limiter borrows ``db_engine``) and
+      ``PgVector(db=...)``; agno's offload gate admits its PostgresDb too; the knowledge page
+      store (``Knowledge(page_store=...)``) publishes its catalog rows with the knowledge
+      repository's ``_upsert_knowledge_content_on`` on its own connection.
+    - SqliteDb and MySQLDb under agno's SqliteDb, for tool-result offloading
+      (``isinstance(db, (SqliteDb, PostgresDb))`` in agno/offload/setup.py), whose only other
+      gate is a table-override cloner. The async SQLite and MySQL classes stay out: agno's
+      result store and filesystem are sync.
     """
+    from agno.db.postgres import AsyncPostgresDb as AgnoAsyncPostgresDb
+    from agno.db.postgres import PostgresDb as AgnoPostgresDb
     from agno.db.sqlite import SqliteDb as AgnoSqliteDb
 
-    for ours in (SqliteDb, PostgresDb, MySQLDb):
-        AgnoSqliteDb.register(ours)
+    AgnoSqliteDb.register(SqliteDb)
+    AgnoSqliteDb.register(MySQLDb)
+    AgnoPostgresDb.register(PostgresDb)
+    AgnoAsyncPostgresDb.register(AsyncPostgresDb)  # type: ignore[type-abstract]
 
 
 _admit_to_agnos_capability_gates()

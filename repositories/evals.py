@@ -23,7 +23,7 @@ from repositories.core.context import Ctx
 from repositories.core.operation import Steps, operation
 from repositories.core.query import as_dict, count_of, ordered, paged
 from repositories.core.repository import Repository
-from repositories.core.values import checked, refuse_ownership
+from repositories.core.values import AlreadyExists, checked, refuse_ownership
 
 # Which column a component filter requires to be set.
 _COMPONENT_COLUMNS = {
@@ -73,22 +73,12 @@ def _one(ctx: Ctx, eval_run_id: str, user_id: str | None) -> sa.Select[Any]:
     return stmt if user_id is None else stmt.where(table.c.user_id == user_id)
 
 
-    # A missing run is a no-op, as in agno.
-
-
-class EvalRunExists(sa.exc.IntegrityError, ValueError):
-    """``create_eval_run`` with the id of a stored run: a ValueError naming the id.
-
-    Also an ``IntegrityError``, the unique violation agno's own classes raise here, so callers
-    that catch that keep working.
-    """
+class EvalRunExists(AlreadyExists):
+    """``create_eval_run`` with the id of a stored run: a ValueError naming the id, and an
+    ``IntegrityError`` as agno's own classes raise (``AlreadyExists``)."""
 
     def __init__(self, run_id: str) -> None:
-        super().__init__(None, None, ValueError("duplicate eval run id"))
-        self.message = f"an eval run with run_id {run_id!r} already exists; eval runs are created once"
-
-    def __str__(self) -> str:
-        return self.message
+        super().__init__(f"an eval run with run_id {run_id!r} already exists; eval runs are created once")
 
 
 class EvalRepository(Repository):
@@ -99,7 +89,8 @@ class EvalRepository(Repository):
         ctx = self._ctx
         table = ctx.tables.evals
         row = checked(table, eval_run_row(eval_run, now=int(time.time())))
-        # Checked first for a clear error; the primary key still backs it against a racing insert.
+        # Checked first for a clear error. A racing insert that slips past it hits the primary key,
+        # and the executor reruns this once (operation.duplicate_error): this check then sees the row.
         if (yield sa.select(table.c.run_id).where(table.c.run_id == row["run_id"])).first() is not None:
             raise EvalRunExists(row["run_id"])
         yield sa.insert(table).values(dict(row))

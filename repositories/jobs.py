@@ -157,7 +157,7 @@ class JobRepository(Repository):
         values = {**row, "serialize_session": serialized,
                   "session_seq": row["payload"]["session_seq"] if serialized else None}
         if key is None:
-            yield sa.insert(table).values(**values)  # an id collision is an IntegrityError: ids are never reused
+            yield sa.insert(table).values(**values)  # an id collision is AlreadyExists: ids are never reused
         elif not (yield ctx.dialect.insert_ignore(table, values, key=None)).rowcount:
             # A concurrent submit with the same key won: answer with its job (read past our snapshot).
             winner = (yield ctx.dialect.locked(_select(table).where(*_same_key(table, key, user_id)))).first()
@@ -341,12 +341,12 @@ class JobRepository(Repository):
         )
         return bool((yield stmt).rowcount)
 
-    @operation(writes=False)
+    @operation(writes=False, absent=None)
     def get_job(self, job_id: str, strict: bool = False) -> Steps[dict[str, Any] | None]:
         # Errors always propagate, so strict and lenient lookups are the same: None is "no such ticket".
         return (yield from _job(self._ctx, job_id))
 
-    @operation(writes=False)
+    @operation(writes=False, absent=None)
     def session_blocker(self, job_id: str) -> Steps[str | None]:
         ctx = self._ctx
         job = yield from _job(ctx, job_id)

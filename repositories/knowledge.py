@@ -14,12 +14,14 @@ On top of it:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from agno.db.schemas.knowledge import KnowledgeRow
+from sqlalchemy.engine import Connection
 
-from repositories.core.operation import Steps, operation
+from repositories.core.dialects import Dialect
+from repositories.core.operation import Steps, drive, operation
 from repositories.core.query import as_dict, count_of, ordered, paged
 from repositories.core.repository import Repository
 from repositories.core.values import MissingRowError, checked
@@ -88,26 +90,51 @@ class KnowledgeRepository(Repository):
 
     @operation(writes=True)
     def upsert_knowledge_content(self, knowledge_row: KnowledgeRow) -> Steps[KnowledgeRow]:
-        ctx = self._ctx
-        table = ctx.tables.knowledge
-        given = {field: getattr(knowledge_row, field) for field in _FIELDS}
-        if not given["id"]:
-            raise ValueError("a knowledge row needs an id")
-        for required in ("name", "description"):
-            if given[required] is None:
-                raise ValueError(f"a knowledge row needs a {required}")
-        checked(table, given)
         # agno's rule: an update writes only the fields that are set, so None never clears a column.
-        update = {column: _incoming(column) for column, value in given.items() if column != "id" and value is not None}
-        owner = knowledge_row.user_id
-        only_if = None
-        if owner is not None:
-            # A scoped write must not overwrite a row it does not own (a shared row included).
-            only_if = lambda incoming: table.c.user_id == incoming("user_id")  # noqa: E731
-        yield ctx.dialect.upsert(table, given, key=["id"], update=update, only_if=only_if)
-        if owner is not None:
-            # A locking read sees the latest committed row even under MySQL's REPEATABLE READ snapshot.
-            stored = (yield ctx.dialect.locked(sa.select(table.c.user_id).where(table.c.id == given["id"]))).first()
-            if stored is None or stored.user_id != owner:
-                raise MissingRowError(f"Knowledge content {given['id']} not found")
+        yield from _upsert(self._ctx.dialect, self._ctx.tables.knowledge, knowledge_row, unset="kept")
         return knowledge_row
+
+    def _upsert_knowledge_content_on(self, conn: Connection, table: sa.Table, knowledge_row: KnowledgeRow) -> None:
+        """agno's page store publishing a catalog row inside its own transaction on ``conn``.
+
+        agno's ``PageCoordinator`` writes the page's file, chunks and catalog row in one transaction
+        of its own connection, so this opens, commits and retries nothing. As in agno, every field is
+        written, so a None clears what an earlier attempt left (a page's ``status_message``), and
+        ``created_at`` keeps its first value. ``table`` is the catalog from ``_get_table``; its
+        statements are built on this db's own schema-qualified copy, as that connection translates
+        no schema.
+        """
+        own = self._qualified(self._ctx.tables.knowledge)
+        if (table.schema, table.name) != (own.schema, own.name):
+            raise ValueError(f"{table.fullname} is not this db's knowledge table ({own.fullname})")
+        drive(_upsert(self._ctx.dialect, own, knowledge_row, unset="cleared"), conn)
+
+
+def _upsert(
+    dialect: Dialect, table: sa.Table, knowledge_row: KnowledgeRow, *, unset: Literal["kept", "cleared"]
+) -> Steps[None]:
+    """Insert the row, or update it: ``unset="kept"`` leaves a column the row has as None alone,
+    ``"cleared"`` writes it (and keeps ``created_at``)."""
+    given = {field: getattr(knowledge_row, field) for field in _FIELDS}
+    if not given["id"]:
+        raise ValueError("a knowledge row needs an id")
+    for required in ("name", "description"):
+        if given[required] is None:
+            raise ValueError(f"a knowledge row needs a {required}")
+    checked(table, given)
+    if unset == "kept":
+        update = {column: _incoming(column) for column, value in given.items() if column != "id" and value is not None}
+    else:
+        update = {column: _incoming(column) for column in given if column not in ("id", "created_at")}
+    owner = knowledge_row.user_id
+    def owned_by_the_writer(incoming: Any) -> Any:
+        return table.c.user_id == incoming("user_id")
+
+    # A scoped write must not overwrite a row it does not own (a shared row included).
+    only_if = owned_by_the_writer if owner is not None else None
+    yield dialect.upsert(table, given, key=["id"], update=update, only_if=only_if)
+    if owner is not None:
+        # A locking read sees the latest committed row even under MySQL's REPEATABLE READ snapshot.
+        stored = (yield dialect.locked(sa.select(table.c.user_id).where(table.c.id == given["id"]))).first()
+        if stored is None or stored.user_id != owner:
+            raise MissingRowError(f"Knowledge content {given['id']} not found")

@@ -25,7 +25,7 @@ from sqlalchemy.sql import ColumnElement, Select
 
 from repositories.core.context import Ctx
 from repositories.core.operation import Steps, operation
-from repositories.core.query import as_dict, count_of, ordered, paged
+from repositories.core.query import as_dict, count_of, ordered, paged, sort_direction
 from repositories.core.repository import Repository
 from repositories.core.values import checked, refuse_ownership
 
@@ -295,7 +295,7 @@ class LearningRepository(Repository):
         stmt = stmt.group_by(table.c.user_id)
 
         total = (yield count_of(stmt)).scalar_one()
-        direction = (lambda c: c.asc()) if sort_order == "asc" else (lambda c: c.desc())
+        direction = sort_direction(descending=sort_order != "asc")
         keys = [last_updated, table.c.user_id] if sort_key == "last_learning_updated_at" else [table.c.user_id]
         rows = (yield paged(stmt.order_by(*[direction(k) for k in keys]), limit, page)).fetchall()
         stats = [{"user_id": r.user_id, "last_learning_updated_at": r.last_learning_updated_at} for r in rows]

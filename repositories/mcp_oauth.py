@@ -27,7 +27,7 @@ class McpOAuthRepository(Repository):
 
     # --- clients (dynamic registration) ---
 
-    @operation(writes=False)
+    @operation(writes=False, absent=None)
     def get_mcp_oauth_client(self, client_id: str) -> Steps[str | None]:
         table = self._ctx.tables.mcp_oauth_clients
         return (yield sa.select(table.c.client_metadata).where(table.c.client_id == client_id)).scalar()
@@ -81,7 +81,7 @@ class McpOAuthRepository(Repository):
             yield sa.delete(table).where(table.c.txn_id.in_([r[0] for r in oldest]))
         yield sa.insert(table).values(**row)
 
-    @operation(writes=False)
+    @operation(writes=False, absent=None)
     def get_mcp_oauth_transaction(self, txn_id: str) -> Steps[tuple[str, int] | None]:
         table = self._ctx.tables.mcp_oauth_transactions
         row = (yield sa.select(table.c.params, table.c.expires_at).where(table.c.txn_id == txn_id)).first()

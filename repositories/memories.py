@@ -209,7 +209,7 @@ class MemoryRepository(Repository):
         ctx = self._ctx
         _check_topics(topics, what="the topics filter")
         paging = page_params(limit, page)  # validates before any query
-        owners = tuple(value is not None for value in (user_id, agent_id, team_id))
+        owners = (user_id is not None, agent_id is not None, team_id is not None)
         topic_count = len(topics) if topics else 0
         searched = search_content is not None
 

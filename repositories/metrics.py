@@ -75,7 +75,8 @@ def _number(value: Any) -> int | float:
         return 0
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
-    return value
+    number: int | float = value  # the driver's int or float
+    return number
 
 
 # --- which days ---------------------------------------------------------------------------------
@@ -134,7 +135,10 @@ def _session_totals(ctx: Ctx, start: int, end: int) -> sa.Select[Any]:
         .where(*_in_range(ctx, start, end))
         .subquery()
     )
-    of_kind = lambda kind, value: sa.func.sum(sa.case((each.c.session_type == kind, value), else_=0))  # noqa: E731
+
+    def of_kind(kind: str, value: Any) -> ColumnElement[Any]:
+        return sa.func.sum(sa.case((each.c.session_type == kind, value), else_=0))
+
     return (
         sa.select(
             each.c.day,

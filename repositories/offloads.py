@@ -17,8 +17,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.sql import ColumnElement
 
 from repositories.core.context import Ctx
+from repositories.core.dialects import Incoming
 from repositories.core.operation import Bound, Call, Steps, operation
 from repositories.core.query import as_dict, paged
 from repositories.core.repository import Repository
@@ -101,19 +103,22 @@ class ToolResultRepository(Repository):
         table = ctx.tables.tool_results
         values = _row_for(table, row, "result_id")
         update = [name for name in values if name != "result_id"]
-        same_owner = lambda incoming: table.c.user_id.is_not_distinct_from(incoming("user_id"))
+
+        def same_owner(incoming: Incoming) -> ColumnElement[bool]:
+            return table.c.user_id.is_not_distinct_from(incoming("user_id"))
+
         yield ctx.dialect.upsert(table, values, key=["result_id"], update=update or ["result_id"], only_if=same_owner)
         owner = (yield sa.select(table.c.user_id).where(table.c.result_id == values["result_id"])).one()
         if owner.user_id != values.get("user_id"):
             raise OwnershipError(f"tool result {values['result_id']!r} belongs to another owner; it was left unchanged")
 
-    @operation(writes=False)
+    @operation(writes=False, absent=None)
     def get_tool_result(self, result_id: str) -> Steps[dict[str, Any] | None]:
         table = self._ctx.tables.tool_results
         row = (yield sa.select(table).where(table.c.result_id == result_id)).first()
         return None if row is None else as_dict(row)
 
-    @operation(writes=False)
+    @operation(writes=False, absent=list)
     def get_tool_results_for_session(self, session_id: str, limit: int | None = None) -> Steps[list[dict[str, Any]]]:
         table = self._ctx.tables.tool_results
         stmt = (
@@ -159,13 +164,13 @@ class CompactionRepository(Repository):
             if owner.user_id != values.get("user_id"):
                 raise OwnershipError(f"compaction {values['compaction_id']!r} belongs to another owner")
 
-    @operation(writes=False, sync_only=True)
+    @operation(writes=False, absent=None, sync_only=True)
     def get_compaction(self, compaction_id: str) -> Steps[dict[str, Any] | None]:
         table = self._ctx.tables.compactions
         row = (yield sa.select(table).where(table.c.compaction_id == compaction_id)).first()
         return None if row is None else as_dict(row)
 
-    @operation(writes=False, sync_only=True)
+    @operation(writes=False, absent=list, sync_only=True)
     def get_compactions_for_session(self, session_id: str, limit: int | None = None) -> Steps[list[dict[str, Any]]]:
         table = self._ctx.tables.compactions
         stmt = sa.select(table).where(table.c.session_id == session_id)
@@ -177,7 +182,7 @@ class CompactionRepository(Repository):
         table = self._ctx.tables.compactions
         return int((yield sa.delete(table).where(table.c.session_id == session_id)).rowcount or 0)
 
-    @operation(writes=False, sync_only=True)
+    @operation(writes=False, absent=list, sync_only=True)
     def search_compactions(
         self, session_id: str, query: str | Sequence[str], limit: int = 10
     ) -> Steps[list[dict[str, Any]]]:

@@ -1,7 +1,9 @@
 """Runs: one row per run, in ``run_index`` order, each written under its session row's lock.
 
 - ``run_index`` is assigned under a lock on the session row, so concurrent appends never collide
-  and never lose a run (a stale index from a concurrent writer moves to the end);
+  and never lose a run (a stale index from a concurrent writer moves to the end); a write is two
+  round trips (the lock with the checks, then one statement that places and inserts or rewrites),
+  one on SQLite, whose writers hold the file's lock;
 - a run of one user's session is never written through another user's id;
 - every write of a run also fills its typed analytics columns (``agno_models.analytics``), and
   revision 0007's triggers recount the session's ``run_count`` and ``last_run_at`` in the same
@@ -12,6 +14,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,6 +31,7 @@ from agno_models.analytics import (
     run_analytics,
 )
 from repositories.core.context import Ctx, statement
+from repositories.core.dialects import Incoming
 from repositories.core.operation import Bound, Steps, operation
 from repositories.core.query import (
     as_dict,
@@ -43,59 +47,127 @@ from repositories.sessions import agno_columns
 
 
 @statement
-def _lock_session_stmt(ctx: Ctx) -> sa.Select[Any]:
-    table = ctx.tables.sessions
-    return ctx.dialect.locked(sa.select(table.c.session_id, table.c.user_id).where(
-        table.c.session_id == sa.bindparam("session_id")))
+def _claim_stmt(ctx: Ctx) -> sa.Select[Any]:
+    """The session's owner, its row locked, and where the run is stored now (if anywhere).
 
-
-def _lock_session(ctx: Ctx, session_id: str) -> Steps[dict[str, Any] | None]:
-    """Lock the session row (SQLite: the transaction already holds the write lock)."""
-    row = (yield Bound(_lock_session_stmt(ctx), {"session_id": session_id})).first()
-    return None if row is None else as_dict(row)
-
-
-@statement
-def _next_index_stmt(ctx: Ctx) -> sa.Select[Any]:
-    runs = ctx.tables.runs
-    return sa.select(sa.func.max(runs.c.run_index)).where(runs.c.session_id == sa.bindparam("session_id"))
-
-
-def _next_index(ctx: Ctx, session_id: str) -> Steps[int]:
-    current = (yield Bound(_next_index_stmt(ctx), {"session_id": session_id})).scalar()
-    return 0 if current is None else int(current) + 1
-
-
-@statement
-def _place_stmt(ctx: Ctx) -> sa.Select[Any]:
-    runs = ctx.tables.runs
-    return sa.select(runs.c.run_id, runs.c.session_id, runs.c.run_index).where(
-        (runs.c.run_id == sa.bindparam("run_id"))
-        | ((runs.c.session_id == sa.bindparam("session_id")) & (runs.c.run_index == sa.bindparam("run_index")))
-    )
-
-
-def _place_run(ctx: Ctx, row: dict[str, Any]) -> Steps[str]:
-    """Give a run its index under the session lock; returns "insert" or "update".
-
-    One query finds both an existing row with this run_id and a run already holding the
-    wanted index (PK lookup OR the (session_id, run_index) index).
+    The lock orders every writer of the session's runs (revision 0007's triggers take it too),
+    so the write that follows computes the run's index from every committed run.
     """
-    stmt = _place_stmt(ctx)
-    wanted = row.get("run_index")
-    found = (yield Bound(stmt, {"run_id": row["run_id"], "session_id": row["session_id"], "run_index": wanted})).fetchall()
-    existing = next((r for r in found if r.run_id == row["run_id"]), None)
-    if existing is not None:
-        if existing.session_id != row["session_id"]:
-            raise refuse_ownership(f"run {row['run_id']!r} belongs to session {existing.session_id!r}, not {row['session_id']!r}")
-        row["run_index"] = existing.run_index if existing.run_index is not None else (yield from _next_index(ctx, row["session_id"]))
-        return "update"
-    if wanted is not None and not found:
-        return "insert"
-    # No index, or a concurrent writer already used it (both computed it from the same stale
-    # session): append at the end instead of losing the run.
-    row["run_index"] = yield from _next_index(ctx, row["session_id"])
-    return "insert"
+    sessions, runs = ctx.tables.sessions, ctx.tables.runs
+    stmt = (
+        sa.select(sessions.c.user_id, runs.c.session_id.label("run_session"))
+        .select_from(sessions.outerjoin(runs, runs.c.run_id == sa.bindparam("run_id")))
+        .where(sessions.c.session_id == sa.bindparam("session_id"))
+    )
+    return ctx.dialect.locked(stmt, of=sessions)
+
+
+def _claim(ctx: Ctx, row: dict[str, Any], *, user_id: str | None) -> Steps[bool | None]:
+    """Lock the session, check the caller may write this run there; whether the run is stored already.
+
+    None for a session that does not exist (the caller says what that means).
+    """
+    claim = (yield Bound(_claim_stmt(ctx), {"run_id": row["run_id"], "session_id": row["session_id"]})).first()
+    if claim is None:
+        return None
+    _check_run_owner(as_dict(claim), row["session_id"], user_id)
+    if claim.run_session is not None and claim.run_session != row["session_id"]:
+        raise _foreign_run(row, claim.run_session)
+    return claim.run_session is not None
+
+
+def _foreign_run(row: dict[str, Any], owner: str | None) -> Exception:
+    where = "another session" if owner is None else f"session {owner!r}"
+    return refuse_ownership(f"run {row['run_id']!r} belongs to {where}, not {row['session_id']!r}")
+
+
+# Written again when an existing run is upserted (its kind, components and creation stay).
+_REWRITTEN = ("status", "run_data", "user_id", "parent_run_id", "updated_at") + tuple(
+    c for c in RUN_COLUMNS if c not in RUN_TIME_COLUMNS
+)
+
+
+def _placement(ctx: Ctx, *, overwrite: bool) -> tuple[Any, dict[str, Callable[[Incoming], Any]], Callable[[Incoming], Any]]:
+    """The run's index, and the conflict update and its guard, of the statements below.
+
+    The index is the wanted one if the session has no run there yet, else the end: a stale index
+    from a concurrent writer (both computed it from the same session) moves instead of losing a
+    run. Run under the session lock, the subqueries see every committed run of the session. A row
+    of that run_id in another session is left alone; without ``overwrite`` every existing row is.
+    """
+    runs = ctx.tables.runs
+    of_session = sa.bindparam("of_session", type_=runs.c.session_id.type)
+    wanted = sa.bindparam("wanted_index", type_=sa.BigInteger)
+    taken = sa.exists().where(runs.c.session_id == of_session, runs.c.run_index == wanted)
+    last = sa.select(sa.func.max(runs.c.run_index)).where(runs.c.session_id == of_session).scalar_subquery()
+    index = sa.case((sa.and_(wanted.is_not(None), ~taken), wanted), else_=sa.func.coalesce(last + 1, 0))
+    if not overwrite:
+        return index, {"run_id": _incoming("run_id")}, lambda incoming: sa.false()
+    update: dict[str, Callable[[Incoming], Any]] = {c: _incoming(c) for c in _REWRITTEN}
+    # An existing run keeps its place; one stored without an index gets the computed one.
+    update["run_index"] = lambda incoming: sa.func.coalesce(runs.c.run_index, incoming("run_index"))
+    return index, update, lambda incoming: runs.c.session_id == incoming("session_id")
+
+
+def _incoming(column: str) -> Callable[[Incoming], Any]:
+    return lambda incoming: incoming(column)
+
+
+@statement
+def _write_stmt(ctx: Ctx, *, overwrite: bool) -> sa.Insert:
+    """Insert the run at its index or rewrite the session's own row of it (rowcount 0: left alone)."""
+    index, update, guard = _placement(ctx, overwrite=overwrite)
+    stmt = ctx.dialect.upsert(ctx.tables.runs, None, key=["run_id"], update=update, only_if=guard)
+    return stmt.values(run_index=index).execution_options(preserve_rowcount=True)
+
+
+@statement
+def _checked_write_stmt(ctx: Ctx, *, overwrite: bool, columns: tuple[str, ...]) -> sa.Insert:
+    """``_write_stmt`` that also checks the session: it writes nothing unless the session exists
+    and is the caller's (or nobody's). One statement, where writers are serialized anyway."""
+    runs, sessions = ctx.tables.runs, ctx.tables.sessions
+    index, update, guard = _placement(ctx, overwrite=overwrite)
+    owner = sa.bindparam("of_user", type_=sessions.c.user_id.type)
+    # Named as SQLAlchemy names a multi-row VALUES' parameters, so a value that cannot be bound is
+    # reported under its column (operation.bind_error).
+    values = [index if c == "run_index" else sa.bindparam(f"{c}_m0", type_=runs.c[c].type) for c in columns]
+    source = sa.select(*values).where(
+        sessions.c.session_id == sa.bindparam("of_session", type_=sessions.c.session_id.type),
+        sa.or_(owner.is_(None), sessions.c.user_id.is_(None), sessions.c.user_id == owner),
+    )
+    stmt = ctx.dialect.upsert(runs, None, key=["run_id"], update=update, only_if=guard)
+    return stmt.from_select(list(columns), source).execution_options(preserve_rowcount=True)
+
+
+def _write(ctx: Ctx, row: dict[str, Any], *, overwrite: bool) -> Steps[int]:
+    """Execute ``_write_stmt`` for ``row``; the triggers recount the session (revision 0007)."""
+    params = {k: v for k, v in row.items() if k != "run_index"}
+    params |= {"of_session": row["session_id"], "wanted_index": row["run_index"]}
+    result = yield Bound(_write_stmt(ctx, overwrite=overwrite), params)
+    return int(result.rowcount)
+
+
+def _store(ctx: Ctx, row: dict[str, Any], *, user_id: str | None, overwrite: bool) -> Steps[bool | None]:
+    """Write the run into its session: True if written, None if the session does not exist, False
+    if an existing row was left alone. Another user's session or another session's run raises.
+
+    Where rows are locked: the lock with the checks, then the write (two round trips). Where the
+    transaction holds the database's write lock (SQLite), the write checks the session itself and
+    the checks run only to say why nothing was written (one round trip).
+    """
+    if ctx.dialect.locks_rows:
+        exists = yield from _claim(ctx, row, user_id=user_id)
+        if exists is None or (exists and not overwrite):
+            return exists if exists is None else False
+        return (yield from _write(ctx, row, overwrite=overwrite)) > 0  # MySQL counts an update as 2
+    columns = tuple(row)
+    params = {f"{k}_m0": v for k, v in row.items() if k != "run_index"}
+    params |= {"of_session": row["session_id"], "wanted_index": row["run_index"], "of_user": user_id}
+    result = yield Bound(_checked_write_stmt(ctx, overwrite=overwrite, columns=columns), params)
+    if result.rowcount > 0:
+        return True
+    exists = yield from _claim(ctx, row, user_id=user_id)
+    return None if exists is None else False
 
 
 def known_run_status(status: Any) -> str:
@@ -130,15 +202,6 @@ def _analytics_update(run_data: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if k not in RUN_TIME_COLUMNS}
 
 
-@statement
-def _insert_stmt(ctx: Ctx) -> sa.Insert:
-    return sa.insert(ctx.tables.runs)
-
-
-def _insert_run(ctx: Ctx, row: dict[str, Any]) -> Bound:
-    return Bound(_insert_stmt(ctx), row)
-
-
 def _delete_runs(ctx: Ctx, run_ids: list[str]) -> Steps[int]:
     """Delete runs; returns how many were deleted."""
     runs, sessions = ctx.tables.runs, ctx.tables.sessions
@@ -149,6 +212,15 @@ def _delete_runs(ctx: Ctx, run_ids: list[str]) -> Steps[int]:
         yield ctx.dialect.locked(sa.select(sessions.c.session_id).where(sessions.c.session_id.in_(of_runs))
                      .order_by(sessions.c.session_id))
     ).all()
+    # A run an active sandbox turn holds stays until that turn ends (agno refuses it the same way,
+    # by the bindings' foreign key). With its session locked, no turn can take or release it now.
+    bindings = ctx.tables.sandbox_bindings
+    held = (yield sa.select(bindings.c.run_id).where(bindings.c.run_id.in_(run_ids)).limit(1)).first()
+    if held is not None:
+        from agno.utils.log import log_warning
+
+        log_warning(f"Run(s) not deleted: an active sandbox turn still holds run {held[0]}")
+        return 0  # one statement in agno too, so none of the runs are deleted
     # The triggers recount the sessions (revision 0007).
     return int((yield sa.delete(runs).where(runs.c.run_id.in_(run_ids))).rowcount)
 
@@ -160,16 +232,12 @@ class RunRepository(Repository):
     def upsert_run(self, run: Any, session_id: str, user_id: str | None = None, run_index: int | None = None) -> Steps[None]:
         ctx = self._ctx
         row = _run_row(ctx, run, session_id=session_id, user_id=user_id, run_index=run_index)
-        owner = yield from _lock_session(ctx, session_id)
-        _check_run_owner(owner, session_id, user_id)
-        action = yield from _place_run(ctx, row)
-        runs = ctx.tables.runs
-        if action == "insert":
-            yield _insert_run(ctx, row)  # the triggers recount the session (revision 0007)
-        else:
-            kept = ("status", "run_data", "user_id", "parent_run_id", "updated_at", "run_index")
-            values = {k: row[k] for k in kept} | {k: row[k] for k in RUN_COLUMNS if k not in RUN_TIME_COLUMNS}
-            yield sa.update(runs).where(runs.c.run_id == row["run_id"]).values(values)
+        written = yield from _store(ctx, row, user_id=user_id, overwrite=True)
+        if written is None:
+            raise MissingRowError(f"session {session_id!r} does not exist; save the session before its runs")
+        if not written:
+            # Only where the lock does not cover the run_id: stored in another session meanwhile.
+            raise _foreign_run(row, None)
 
     @operation(writes=True)
     def append_run_to_session_if_absent(
@@ -177,15 +245,8 @@ class RunRepository(Repository):
     ) -> Steps[bool | None]:
         ctx = self._ctx
         row = _run_row(ctx, run_dict, session_id=session_id, user_id=user_id, run_index=None)
-        owner = yield from _lock_session(ctx, session_id)
-        if owner is None:
-            return None  # no session row yet: the caller creates it and retries
-        _check_run_owner(owner, session_id, user_id)
-        action = yield from _place_run(ctx, row)
-        if action != "insert":
-            return False  # a concurrent writer's row wins
-        yield _insert_run(ctx, row)  # the triggers recount the session (revision 0007)
-        return True
+        # None: no session row yet (the caller creates it and retries); False: a concurrent writer's row wins.
+        return (yield from _store(ctx, row, user_id=user_id, overwrite=False))
 
     @operation(writes=True)
     def update_run_in_session(

@@ -8,7 +8,8 @@ dicts with agno's columns (the generated ``unowned_name`` column stays internal)
 - names are unique per owner (and among unowned schedules). A duplicate raises
   ``ScheduleNameTaken``, an ``sqlalchemy.exc.IntegrityError`` with a clear message, which is what
   agno's routers map to 409 (``agno.db.utils.is_unique_violation``); a concurrent duplicate that
-  slips past the check hits the unique constraint and raises a plain ``IntegrityError``;
+  slips past the check hits the unique constraint, and the executor's rerun (``operation.rerun_after``)
+  makes it the same ``ScheduleNameTaken``;
 - with a ``user_id``, another user's schedule or run is never returned, changed or deleted;
 - malformed input raises ``ValueError`` before anything is written; database errors propagate.
 """
@@ -229,7 +230,7 @@ class ScheduleRepository(Repository):
         ctx = self._ctx
         table = ctx.tables.schedules
         data = check_row(table, schedule_data, what="schedule_data")
-        # Checked first for a clear error; the unique constraints still back it against a racing insert.
+        # Checked first for a clear error; a racing insert past it hits the unique constraints and is rerun.
         yield from _check_name_free(ctx, name=data["name"], user_id=data.get("user_id"), except_id=None)
         yield sa.insert(table).values(**data)
         stored = yield from _row(table, data["id"])
@@ -279,6 +280,7 @@ class ScheduleRepository(Repository):
         if rejected:
             raise ValueError(f"stamp_schedule_provenance cannot write {rejected}")
         table = ctx.tables.schedules
+        checked(table, provenance)  # as create_schedule does: a NUL or over-long target_id is refused
         stmt = sa.update(table).where(table.c.id == schedule_id).values(updated_at=int(time.time()), **provenance)
         return bool((yield stmt).rowcount)
 

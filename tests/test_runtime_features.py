@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from agno.agent import Agent
 from agno.compaction.compaction import Compaction
+from agno.db.postgres import PostgresDb as AgnoPostgresDb
 from agno.db.sqlite import SqliteDb as AgnoSqliteDb
 from agno.fs import FileSystem
 from agno.fs.local import LocalFileSystem
@@ -46,11 +47,15 @@ def summarizing(request: Request) -> Reply:
 
 
 def test_gates_admit_our_sync_classes_only() -> None:
-    for cls in (SqliteDb, PostgresDb, MySQLDb):
+    for cls in (SqliteDb, MySQLDb):
         assert issubclass(cls, AgnoSqliteDb)
         assert AgnoSqliteDb not in cls.__mro__  # registered, not inherited: none of agno's storage code
+    # PostgresDb passes the offload gate as agno's PostgresDb (tests/test_postgres_gates.py).
+    assert issubclass(PostgresDb, AgnoPostgresDb) and AgnoPostgresDb not in PostgresDb.__mro__
     for cls in (AsyncSqliteDb, AsyncPostgresDb, AsyncMySQLDb):
         assert not issubclass(cls, AgnoSqliteDb)
+    for ours in (SqliteDb, PostgresDb, MySQLDb):
+        assert _db_supports_offloading(ours.__new__(ours))
 
 
 def test_compaction_folds_the_history_and_stores_its_records(db: SqlDb) -> None:

@@ -162,7 +162,9 @@ def _decode_sqlite_json(connection: Connection, target: sa.MetaData, found: list
 
 
 def _diffs(connection: Connection, target: sa.MetaData, names: TableNames) -> list[tuple[Any, ...]]:
-    tables = set(names.as_dict().values())
+    # Revision 0001's tables only: agno's tables of later kinds (company, jobs, ...) beside them are
+    # their own revisions' to keep, not differences to remove.
+    tables = set(target.tables) & set(names.as_dict().values())
     ctx = MigrationContext.configure(
         connection,
         opts={"compare_type": True, "include_name": lambda name, kind, parent: kind != "table" or name in tables},
@@ -180,6 +182,7 @@ def needs_changes(connection: Connection, target: sa.MetaData, names: TableNames
 
 
 def _index_key(index: sa.Index | sa.UniqueConstraint) -> tuple[str, tuple[str, ...], bool]:
+    assert index.table is not None  # from a diff of tables: always attached
     return (index.table.name, tuple(c.name for c in index.columns), bool(getattr(index, "unique", True)))
 
 
@@ -197,9 +200,10 @@ def alter_in_place(connection: Connection, target: sa.MetaData, found: list[Foun
     inspector = sa.inspect(connection)
     for name in present:
         wanted = {fk.name for fk in target.tables[name].foreign_key_constraints}
-        for fk in inspector.get_foreign_keys(name):
-            if fk["name"] not in wanted:
-                ops.drop_constraint(fk["name"], name, type_="foreignkey")
+        for reflected in inspector.get_foreign_keys(name):
+            fk_name = reflected["name"]  # always named on PostgreSQL and MySQL, the servers adopted in place
+            if fk_name is not None and fk_name not in wanted:
+                ops.drop_constraint(fk_name, name, type_="foreignkey")
     for _, _schema, table_name, column in kinds.get("add_column", []):
         entity = next((f.entity for f in found if f.name == table_name), "")
         if (entity, column.name) in FILL:  # a required column older agno lacks: existing rows get agno's value
@@ -241,8 +245,9 @@ def alter_in_place(connection: Connection, target: sa.MetaData, found: list[Foun
         existing = {fk["name"] for fk in inspector.get_foreign_keys(name)}
         for fk in target.tables[name].foreign_key_constraints:
             if fk.name not in existing:
+                # fk.name is the naming convention's conv; SQLAlchemy types it wider than Alembic's argument.
                 ops.create_foreign_key(
-                    fk.name, name, fk.elements[0].column.table.name,
+                    fk.name, name, fk.elements[0].column.table.name,  # type: ignore[arg-type]
                     [c.name for c in fk.columns], [e.column.name for e in fk.elements], ondelete=fk.ondelete,
                 )
     if dialect == "postgresql":
@@ -253,7 +258,9 @@ def alter_in_place(connection: Connection, target: sa.MetaData, found: list[Foun
 
 
 def _rename_index(connection: Connection, table: str, old: str, new: str) -> None:
-    q = lambda n: _quote(connection, n)
+    def q(name: str) -> str:
+        return _quote(connection, name)
+
     if connection.dialect.name == "postgresql":
         connection.execute(sa.text(f"ALTER INDEX {q(old)} RENAME TO {q(new)}"))
     else:

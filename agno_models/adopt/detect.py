@@ -95,6 +95,10 @@ def agno_columns(dialect: str, entity: str, names: TableNames) -> dict[str, str]
 
 
 def existing_tables(connection: Connection, names: TableNames, schema: str | None) -> list[Found]:
+    if connection.dialect.name == "postgresql":
+        # Reflection knows pgvector's `vector` only once pgvector.sqlalchemy is imported (the
+        # [postgres] extra installs it); otherwise agno's embeddings column reads as NullType.
+        import pgvector.sqlalchemy  # noqa: F401
     inspector = sa.inspect(connection)
     present = set(inspector.get_table_names(schema=schema))
     found = []
@@ -159,11 +163,11 @@ def check(
             problems.append(
                 f"{table.name} has primary key ({', '.join(table.primary_key) or 'none'}); agno's is ({', '.join(wanted_pk)})"
             )
-        for column in ours.c:
-            required = not column.nullable and column.server_default is None and column.computed is None
-            if (column.name not in table.columns and required and (table.entity, column.name) not in FILL
+        for col in ours.c:
+            required = not col.nullable and col.server_default is None and col.computed is None
+            if (col.name not in table.columns and required and (table.entity, col.name) not in FILL
                     and connection.execute(sa.select(sa.func.count()).select_from(sa.table(table.name))).scalar()):
-                problems.append(f"{table.name} lacks the required column {column.name} and holds rows")
+                problems.append(f"{table.name} lacks the required column {col.name} and holds rows")
     if problems:
         raise AdoptionError(
             f"table(s) {', '.join(sorted(t.name for t in found))} already exist but are not tracked by this table "

@@ -11,6 +11,7 @@ from functools import cache
 
 import sqlalchemy as sa
 from sqlalchemy import MetaData, inspect
+from sqlalchemy.schema import SchemaItem
 
 from agno_models.base import NAMING_CONVENTION
 from agno_models.layout import TableNames, metadata_for
@@ -61,10 +62,11 @@ def baseline_metadata(names: TableNames) -> MetaData:
         if table.name not in shape:
             continue
         columns, indexes, uniques = shape[table.name]
-        items: list[sa.SchemaItem] = [_plain_copy(c) for c in table.columns if c.name in columns]
+        items: list[SchemaItem] = [_plain_copy(c) for c in table.columns if c.name in columns]
         for const in table.constraints:
             if isinstance(const, sa.PrimaryKeyConstraint):
-                items.append(sa.PrimaryKeyConstraint(*[c.name for c in const.columns], name=const.name))
+                # The name as SQLAlchemy holds it (a convention's conv or None); its __init__ annotates less.
+                items.append(sa.PrimaryKeyConstraint(*[c.name for c in const.columns], name=const.name))  # type: ignore[arg-type]
             elif isinstance(const, sa.UniqueConstraint) and const.name in uniques:
                 items.append(sa.UniqueConstraint(*[c.name for c in const.columns], name=const.name))
             elif isinstance(const, sa.ForeignKeyConstraint):

@@ -118,13 +118,13 @@ class ComponentRepository(Repository):
         include_deleted: bool = False,
     ) -> Steps[dict[str, Any] | None]:
         ctx = self._ctx
-        component_type = type_value_of(component_type)
+        type_value = type_value_of(component_type)
         t = ctx.tables.components
         stmt = sa.select(t).where(t.c.component_id == component_id)
         if not include_deleted:
             stmt = stmt.where(t.c.deleted_at.is_(None))
-        if component_type is not None:
-            stmt = stmt.where(t.c.component_type == component_type)
+        if type_value is not None:
+            stmt = stmt.where(t.c.component_type == type_value)
         if user_id is not None:
             stmt = stmt.where(visibility(ctx, user_id))
         row = (yield stmt).first()
@@ -144,15 +144,15 @@ class ComponentRepository(Repository):
         identity = {"component_id": component_id, "name": name, "user_id": user_id, "current_version": current_version}
         checked(self._ctx.tables.components, identity)
         ctx = self._ctx
-        component_type = type_value_of(component_type)
+        type_value = type_value_of(component_type)
         t = ctx.tables.components
         row = yield from lock_component(ctx, component_id)
         if row is None:
-            if component_type is None:
+            if type_value is None:
                 raise ValueError("component_type is required when creating a new component")
             values = {
                 "component_id": component_id,
-                "component_type": component_type,
+                "component_type": type_value,
                 "name": name,
                 "user_id": user_id,
                 "description": description,
@@ -173,11 +173,11 @@ class ComponentRepository(Repository):
             raise archived(component_id)
 
         updates: dict[str, Any] = {"updated_at": int(time.time())}
-        if component_type is not None:
-            if str(row.component_type) != component_type:
+        if type_value is not None:
+            if str(row.component_type) != type_value:
                 raise ValueError(
                     f"Cannot change component {component_id} from {row.component_type} "
-                    f"to {component_type}; a component's type is fixed at creation."
+                    f"to {type_value}; a component's type is fixed at creation."
                 )
         if name is not None:
             updates["name"] = name
@@ -260,11 +260,11 @@ class ComponentRepository(Repository):
             if not is_int(value) or value < 0:
                 raise ValueError(f"`{argument}` must be an integer >= 0; got {value!r}")
         ctx = self._ctx
-        component_type = type_value_of(component_type)
+        type_value = type_value_of(component_type)
         t = ctx.tables.components
         conditions: list[sa.ColumnElement[bool]] = []
-        if component_type is not None:
-            conditions.append(t.c.component_type == component_type)
+        if type_value is not None:
+            conditions.append(t.c.component_type == type_value)
         if user_id is not None:
             conditions.append(visibility(ctx, user_id))
         if not include_deleted:
@@ -307,7 +307,6 @@ class ComponentRepository(Repository):
         checked(self._ctx.tables.component_configs, {"label": label})
         check_links(self._ctx, link_rows)
         ctx = self._ctx
-        component_type = type_value
         links = link_rows
         t, configs = ctx.tables.components, ctx.tables.component_configs
         # Deliberately vague: the message must not confirm that another user's component exists.
@@ -319,7 +318,7 @@ class ComponentRepository(Repository):
         now, version = int(time.time()), 1
         component_row = {
             "component_id": component_id,
-            "component_type": component_type,
+            "component_type": type_value,
             "name": name,
             "user_id": user_id,
             "description": description,

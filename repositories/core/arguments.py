@@ -87,6 +87,7 @@ class Plan:
     checks: tuple[tuple[str, Check, bool], ...]
     texts: frozenset[str]  # str parameters: ids, names and filters compared with stored values
     text_lists: frozenset[str]  # list-of-str parameters
+    ids: frozenset[str]  # the str parameters that name a row: ``id`` and ``*_id``
 
 
 NOT_COMPARED = frozenset({"sort_by", "sort_order"})
@@ -111,7 +112,8 @@ def _plan(fn: Callable[..., Any]) -> Plan:
             texts.add(name)
         elif _text_list(annotation):
             text_lists.add(name)
-    return Plan(signature, tuple(checks), frozenset(texts), frozenset(text_lists))
+    ids = frozenset(name for name in texts if name == "id" or name.endswith("_id"))
+    return Plan(signature, tuple(checks), frozenset(texts), frozenset(text_lists), ids)
 
 
 def _text_list(annotation: Any) -> bool:
@@ -164,6 +166,22 @@ def without_unmatchable(fn: Callable[..., Any], bound: inspect.BoundArguments) -
                 return None
             given[name] = kept
     return bound
+
+
+def refuse_nul_ids(fn: Callable[..., Any], bound: inspect.BoundArguments) -> None:
+    """A ValueError for an id argument holding NUL, in a method that has no "not found" answer.
+
+    No stored id holds NUL (every write refuses one), and PostgreSQL's columns drop NUL when a
+    value is bound (``agno_models.types``): there ``"s1\\x00"`` would compare equal to ``"s1"``
+    and reach that row, elsewhere nothing. So an update, claim or upsert naming such an id is
+    refused before any statement, on every dialect; reads and deletes answer "not found"
+    (``without_unmatchable``).
+    """
+    plan = _plan(fn)
+    for name in sorted(plan.ids):
+        value = bound.arguments.get(name)
+        if unmatchable(value):
+            raise ValueError(f"{fn.__name__}: {name} {value!r} contains the character U+0000 (NUL), which no stored id holds")
 
 
 def unmatchable(value: Any) -> bool:

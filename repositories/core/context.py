@@ -40,4 +40,5 @@ def statement(build: Callable[P, S]) -> Callable[P, S]:
 
 def json_text(column: sa.Column[Any], key: str) -> ColumnElement[str]:
     """The string at ``column[key]`` (``->>`` / ``JSON_UNQUOTE(JSON_EXTRACT())`` / ``json_extract``)."""
-    return column[key].as_string()
+    text: ColumnElement[str] = column[key].as_string()
+    return text

@@ -42,7 +42,9 @@ def table_names_of(db: Any, knowledge_embeddings_table: str | None) -> TableName
     names: dict[str, str] = {}
     for kind in kinds():
         if kind.attribute is not None:
-            names[kind.kind] = getattr(db, kind.attribute, None) or given.get(kind.argument or "") or kind.default
+            value = getattr(db, kind.attribute, None) or given.get(kind.argument or "")
+            if value:
+                names[kind.kind] = value  # else TableNames' default (the sandbox bindings follow sessions)
     # The chunk table follows the knowledge table when that one is renamed.
     knowledge = names["knowledge"]
     names["knowledge_embeddings"] = knowledge_embeddings_table or (
@@ -77,6 +79,10 @@ class StorageConfig:
         self.db_schema = storage.schema
         self.auto_upgrade = auto_upgrade
         self.table_names = storage.names
+        for kind in kinds():
+            # agno code reads the name of a table agno's base class does not know (sandbox_table_name).
+            if kind.attribute is not None and not getattr(self, kind.attribute, None):
+                setattr(self, kind.attribute, storage.names[kind.kind])
         self.tables = storage.tables
         self._ctx = storage.ctx
         self._schema = SchemaGate(storage, create_schema=self.create_schema)
@@ -107,7 +113,7 @@ class StorageConfig:
         builds from ``_get_table`` runs against the right schema on any connection."""
         if self.db_schema is None:
             return table
-        copies = self.__dict__.get("_qualified_tables")
+        copies: dict[str, sa.Table] | None = self.__dict__.get("_qualified_tables")
         if copies is None:
             # All tables in one metadata, so foreign keys between them resolve in the copy too.
             metadata = sa.MetaData()
@@ -148,8 +154,8 @@ def check_table_arguments(owner: str, tables: dict[str, Any], agno_class: str | 
 def base_init(db: Any, base_init: Any, id: str, tables: dict[str, Any]) -> None:
     """Run agno's base ``__init__`` with the table keywords it knows; keep the others as agno does.
 
-    A keyword agno's class takes for a table we do not store (yet), e.g. ``sandbox_table=``, is
-    kept under agno's attribute name (``sandbox_table_name``) so agno code reading it finds it.
+    A keyword agno's class takes for a table we do not store (yet), e.g. ``products_table=``, is
+    kept under agno's attribute name (``products_table_name``) so agno code reading it finds it.
     """
     known = set(inspect.signature(base_init).parameters)
     base_init(db, id=id, **{k: v for k, v in tables.items() if k in known})

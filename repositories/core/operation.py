@@ -16,15 +16,19 @@ import random
 import re
 import time
 from collections.abc import Awaitable, Callable, Generator
+from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from dataclasses import dataclass
-from typing import Any, Concatenate, Generic, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, TypeVar, Unpack, final
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Result
+from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.sql import Executable
 
-from repositories.core.arguments import check_call, without_unmatchable
-from repositories.core.values import MAX_JSON_DEPTH, json_problem
+from repositories.core.arguments import check_call, refuse_nul_ids, without_unmatchable
+from repositories.core.values import MAX_JSON_DEPTH, AlreadyExists, CommitOutcomeUnknown, json_problem
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -32,6 +36,7 @@ P = ParamSpec("P")
 MAX_ATTEMPTS = 8  # deadlock victims under load (MySQL gap locks) may need several reruns
 
 
+@final  # executors test ``type(step) is Bound``
 @dataclass(frozen=True, slots=True)
 class Bound:
     """A statement and its parameters: a dict (one execution) or a list of dicts (executemany).
@@ -60,7 +65,10 @@ class Special:
 
 
 Step = Executable | Bound | Special
-Steps = Generator[Step, Result[Any], T]
+# What a statement step receives: both executors hand back a CursorResult (buffered on async),
+# rows of any width.
+StepResult = CursorResult[Unpack[tuple[Any, ...]]]
+Steps = Generator[Step, StepResult, T]
 
 
 @dataclass(frozen=True)
@@ -103,6 +111,8 @@ def operation(
                     value = _absent_value(absent, bound)
                     return Operation(start=lambda: _answer(value), writes=False, name=name)
                 args, kwargs = matchable.args[1:], matchable.kwargs  # type: ignore[assignment]
+            else:
+                refuse_nul_ids(fn, bound)
             return Operation(start=lambda: fn(self, *args, **kwargs), writes=writes, name=name)
 
         @functools.wraps(fn)
@@ -225,7 +235,7 @@ def is_transient(error: BaseException) -> bool:
 
 def backoff(attempt: int) -> float:
     # Jittered: writers that deadlocked together and waited the same delay met again on rerun.
-    return min(0.02 * 2**attempt, 0.5) * random.uniform(0.25, 1.0)
+    return min(0.02 * 2.0**attempt, 0.5) * random.uniform(0.25, 1.0)
 
 
 # A value the driver could not bind (JSON that does not serialize, a naive datetime): wrapped in
@@ -243,19 +253,90 @@ def bind_error(step: Step, error: BaseException) -> BaseException:
     statement = step.statement if type(step) is Bound else step
     target = getattr(statement, "table", None)
     table = getattr(target, "name", None) or "a table"
-    if type(step) is Bound:
-        rows = step.parameters if isinstance(step.parameters, list) else [step.parameters]
-    else:
-        try:
-            rows = [statement.compile().params]  # type: ignore[union-attr]
-        except Exception:
-            rows = []
-    for row in rows:
+    for row in _parameter_rows(step):
         for name, value in row.items():
             problem = json_problem(value) if isinstance(value, dict | list) else None
             if problem is not None:
                 return ValueError(f"{table}.{_column_of(target, name)}: the JSON value {problem}")
     return ValueError(f"cannot store a value in {table}: {cause}")
+
+
+# MySQL/MariaDB: ER_DUP_ENTRY, ER_DUP_UNIQUE, ER_DUP_ENTRY_WITH_KEY_NAME.
+_MYSQL_DUPLICATES = (1062, 1169, 1586)
+_SQLITE_DUPLICATES = ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY")
+
+
+def is_unique_violation(error: sa.exc.DBAPIError) -> bool:
+    """A duplicate key (primary key or unique constraint), on any of the three drivers."""
+    orig = error.orig
+    if getattr(orig, "sqlstate", None) == "23505":  # psycopg
+        return True
+    args = getattr(orig, "args", ())
+    if args and isinstance(args[0], int):
+        return args[0] in _MYSQL_DUPLICATES
+    if getattr(orig, "sqlite_errorname", None) in _SQLITE_DUPLICATES:
+        return True
+    return str(orig).startswith("UNIQUE constraint failed")
+
+
+def duplicate_error(step: Step, error: sa.exc.IntegrityError) -> AlreadyExists | None:
+    """A unique violation as one ``AlreadyExists`` naming the table and the key; None for other errors.
+
+    The one place a duplicate key becomes a clear error, for every method: a create the database
+    refused (no check of the method's own, or a racing writer that slipped past it).
+    """
+    if isinstance(error, AlreadyExists) or not is_unique_violation(error):
+        return None
+    statement = step.statement if type(step) is Bound else step
+    table = getattr(statement, "table", None)
+    name = getattr(table, "name", None) or "a table"
+    columns = _key_columns(table, error) if isinstance(table, sa.Table) else []
+    rows = _parameter_rows(step)
+    row = rows[0] if len(rows) == 1 else {}  # of several rows, which one collided is not known
+    if columns and all(c in row for c in columns):
+        key = ", ".join(f"{c} {row[c]!r}" for c in columns)
+        message = f"{name}: a row with {key} already exists"
+    elif columns:
+        message = f"{name}: a row with the same {', '.join(columns)} already exists"
+    else:
+        message = f"{name}: a row with the same key already exists"
+    return AlreadyExists(message, orig=error.orig, statement=error.statement, from_constraint=True)
+
+
+def _key_columns(table: sa.Table, error: sa.exc.IntegrityError) -> list[str]:
+    """The columns of the key the database named in ``error``, or [] if it cannot be told."""
+    orig = error.orig
+    text = str(orig)
+    named = getattr(getattr(orig, "diag", None), "constraint_name", None)  # psycopg
+    if named is None:
+        found = re.search(r"for key '(?:[^'.]*\.)?([^']+)'", text)  # MySQL: "... for key 'table.name'"
+        named = found.group(1) if found else None
+    if named is None:
+        found = re.search(r"UNIQUE constraint failed: (?:index '([^']+)'|(.+))$", text)  # SQLite
+        if found and found.group(2):
+            return [part.split(".")[-1].strip() for part in found.group(2).split(",")]
+        named = found.group(1) if found else None
+    if named is None:
+        return []
+    if named == "PRIMARY" or named == table.primary_key.name:
+        return [c.name for c in table.primary_key.columns]
+    for constraint in table.constraints:
+        if isinstance(constraint, sa.UniqueConstraint) and constraint.name == named:
+            return [c.name for c in constraint.columns]
+    for index in table.indexes:
+        if index.name == named:
+            return [c.name for c in index.columns]
+    return []
+
+
+def _parameter_rows(step: Step) -> list[dict[str, Any]]:
+    """The rows of values a step binds (a compiled statement's own parameters when it is not Bound)."""
+    if type(step) is Bound:
+        return step.parameters if isinstance(step.parameters, list) else [step.parameters]
+    try:
+        return [dict(step.compile().params)]  # type: ignore[union-attr]
+    except Exception:  # noqa: BLE001 - only for the error message: a statement that cannot compile names nothing
+        return []
 
 
 def _column_of(table: Any, parameter: str) -> str:
@@ -283,35 +364,48 @@ def drive(steps: Steps[T], conn: Connection) -> T:
                 continue
             try:
                 result = execute(step.statement, step.parameters) if type(step) is Bound else execute(step)
+            except sa.exc.IntegrityError as error:
+                duplicate = duplicate_error(step, error)
+                if duplicate is None:
+                    raise
+                raise duplicate from error
             except BIND_ERRORS as error:
                 raise bind_error(step, error) from error
             step = steps.send(result)
     except StopIteration as done:
-        return done.value
+        value: T = done.value  # the operation's return value
+        return value
 
 
-def rerun_after(error: sa.exc.DBAPIError, attempt: int, *, committing: bool) -> float | None:
+def rerun_after(
+    error: sa.exc.DBAPIError, attempt: int, *, committing: bool, writes: bool, reran_duplicate: bool
+) -> float | None:
     """Seconds to wait before rerunning after ``error``, or None to raise it.
 
     A conflict reruns after a backoff. A lost connection (a pooled one the server closed, a
-    restart) reruns at once on a fresh one: the server rolled the transaction back, so nothing
-    of the first attempt stays. This replaces a pre-ping round trip on every checkout. Losing
-    the connection during COMMIT is different: it may have committed, so that error is raised.
+    restart, a killed session) reruns at once on a fresh one: the server rolled the transaction
+    back, so nothing of the first attempt stays. This replaces a pre-ping round trip on every
+    checkout. Losing the connection during COMMIT is different: it may have committed, so that
+    error is raised (``CommitOutcomeUnknown``). A duplicate key the database refused reruns once,
+    at once: a racing writer committed the row, and the rerun's own checks now see it, so the
+    loser of a race gets the error a caller who came second gets.
     """
     if attempt + 1 >= MAX_ATTEMPTS:
         return None
     if error.connection_invalidated:
         return None if committing else 0.0
+    if isinstance(error, AlreadyExists):
+        return 0.0 if error.from_constraint and writes and not reran_duplicate else None
     return backoff(attempt) if is_transient(error) else None
 
 
-def run_sync(connect: Callable[[bool], Any], op: Operation[T]) -> T:
+def run_sync(connect: Callable[[bool], AbstractContextManager[Connection]], op: Operation[T]) -> T:
     """Run ``op`` in one transaction of a connection from ``connect(writes)``, retrying conflicts."""
+    reran_duplicate = False
     for attempt in range(MAX_ATTEMPTS):
         committing = False
         try:
             with connect(op.writes) as conn:
-                conn: Connection
                 with conn.begin():
                     result = drive(op.start(), conn)
                     committing = True
@@ -319,14 +413,17 @@ def run_sync(connect: Callable[[bool], Any], op: Operation[T]) -> T:
         except RecursionError:
             raise too_deep(op) from None
         except sa.exc.DBAPIError as error:
-            wait = rerun_after(error, attempt, committing=committing)
+            wait = rerun_after(error, attempt, committing=committing, writes=op.writes, reran_duplicate=reran_duplicate)
             if wait is None:
+                if committing and error.connection_invalidated:
+                    raise CommitOutcomeUnknown(op.name, error) from error
                 raise
+            reran_duplicate = reran_duplicate or isinstance(error, AlreadyExists)
             time.sleep(wait)
     raise AssertionError("unreachable")
 
 
-async def run_async(connect: Callable[[bool], Any], op: Operation[T]) -> T:
+async def run_async(connect: Callable[[bool], AbstractAsyncContextManager[AsyncConnection]], op: Operation[T]) -> T:
     """The async executor: the same steps, awaited on an ``AsyncConnection``.
 
     ``AsyncConnection.execute`` returns buffered results, so an operation reads them exactly as
@@ -334,6 +431,7 @@ async def run_async(connect: Callable[[bool], Any], op: Operation[T]) -> T:
     """
     import asyncio
 
+    reran_duplicate = False
     for attempt in range(MAX_ATTEMPTS):
         committing = False
         try:
@@ -351,18 +449,26 @@ async def run_async(connect: Callable[[bool], Any], op: Operation[T]) -> T:
                                     result = await conn.execute(step.statement, step.parameters)
                                 else:
                                     result = await conn.execute(step)
+                            except sa.exc.IntegrityError as error:
+                                duplicate = duplicate_error(step, error)
+                                if duplicate is None:
+                                    raise
+                                raise duplicate from error
                             except BIND_ERRORS as error:
                                 raise bind_error(step, error) from error
                             step = steps.send(result)
                     except StopIteration as done:
-                        result = done.value
+                        value: T = done.value  # the operation's return value
                     committing = True
-                return result
+                return value
         except RecursionError:
             raise too_deep(op) from None
         except sa.exc.DBAPIError as error:
-            wait = rerun_after(error, attempt, committing=committing)
+            wait = rerun_after(error, attempt, committing=committing, writes=op.writes, reran_duplicate=reran_duplicate)
             if wait is None:
+                if committing and error.connection_invalidated:
+                    raise CommitOutcomeUnknown(op.name, error) from error
                 raise
+            reran_duplicate = reran_duplicate or isinstance(error, AlreadyExists)
             await asyncio.sleep(wait)
     raise AssertionError("unreachable")

@@ -49,7 +49,7 @@ def owned_upsert(
             found.extend(result.fetchall())
     if not ctx.dialect.returns_upserted:
         read_back = _read_back(table, key, tuple(returning))
-        found = (yield Bound(read_back, {"keys": list(wanted)})).fetchall()
+        found.extend((yield Bound(read_back, {"keys": list(wanted)})).fetchall())  # found is empty here
     return {rec[key]: rec for rec in map(as_dict, found) if rec["user_id"] == wanted[rec[key]]}
 
 

@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import sqlalchemy as sa
 from agno.db.utils import validate_pagination
 from sqlalchemy.engine import Row
-from sqlalchemy.sql import Select
+from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy.sql.elements import UnaryExpression
 
 from repositories.core.context import statement
+
+
+def sort_direction(*, descending: bool) -> Callable[[ColumnElement[Any]], UnaryExpression[Any]]:
+    """``key.desc()`` or ``key.asc()``, for sorting several keys the same way."""
+    return _descending if descending else _ascending
+
+
+def _descending(key: ColumnElement[Any]) -> UnaryExpression[Any]:
+    return key.desc()
+
+
+def _ascending(key: ColumnElement[Any]) -> UnaryExpression[Any]:
+    return key.asc()
 
 
 def ordered(
@@ -38,7 +53,7 @@ def ordered(
     if column_name == "updated_at" and "created_at" in table.c:
         column = sa.func.coalesce(table.c.updated_at, table.c.created_at)
     descending = sort_order != "asc"
-    direction = (lambda c: c.desc()) if descending else (lambda c: c.asc())
+    direction = sort_direction(descending=descending)
     return stmt.order_by(direction(column), *[direction(k) for k in keys])
 
 

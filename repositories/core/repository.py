@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import sqlalchemy as sa
+
 from repositories.core.context import Ctx
 from repositories.core.operation import Operation
 
@@ -18,3 +20,4 @@ class Repository:
 
     _ctx: Ctx
     _run: Callable[[Operation[Any]], Any]  # declared only: the db class's own _run must win in the MRO
+    _qualified: Callable[[sa.Table], sa.Table]  # declared only: a table with its real schema (StorageConfig)

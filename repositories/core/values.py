@@ -39,6 +39,51 @@ class MissingRowError(LookupError, ValueError):
     """
 
 
+class AlreadyExists(sa.exc.IntegrityError, ValueError):
+    """A write whose unique key a stored row already has: a ValueError naming the table and the key.
+
+    Also an ``IntegrityError``, the unique violation agno's own classes raise here, so agno's
+    ``is_unique_violation`` (and its routers' 409) and callers that catch it keep working.
+    ``from_constraint`` marks one the database raised (``operation.duplicate_error``), not a
+    method's own check: the executor reruns the operation once on it, so a writer that lost a
+    race gets the same answer as one that came second (the method's own check then sees the row).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        orig: BaseException | None = None,
+        statement: str | None = None,
+        from_constraint: bool = False,
+    ) -> None:
+        super().__init__(statement, None, orig if orig is not None else ValueError(message))
+        self.message = message
+        self.from_constraint = from_constraint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class CommitOutcomeUnknown(sa.exc.OperationalError):
+    """The connection was lost during COMMIT (the server was killed or restarted mid-commit).
+
+    The write may or may not be stored, so it is not rerun (that could store it twice): the
+    caller reads to find out. An ``OperationalError`` like the driver's, which stays as ``orig``.
+    """
+
+    def __init__(self, method: str, error: sa.exc.DBAPIError) -> None:
+        orig = error.orig if error.orig is not None else error
+        super().__init__(error.statement, error.params, orig, connection_invalidated=True)
+        self.message = (
+            f"{method}: the connection to the database was lost during COMMIT, so the write may or "
+            f"may not be stored; it was not retried. Driver error: {str(error.orig).strip()[:300]}"
+        )
+
+    def __str__(self) -> str:
+        return self.message
+
+
 def refuse_ownership(message: str) -> OwnershipError:
     """The error to raise for a write on another owner's row, logged so the loss is never silent.
 

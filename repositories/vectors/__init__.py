@@ -84,7 +84,7 @@ from agno_models.extras import require
 
 require("numpy", needed_for="agno-models knowledge bases (SqliteVectorDb, MySQLVectorDb, PgVectorDb)")
 
-from repositories.vectors.embedder import HashingEmbedder  # after the extra check
-from repositories.vectors.store import DEFAULT_EF_SEARCH, MySQLVectorDb, PgVectorDb, SqliteVectorDb, SqlVectorDb
+from repositories.vectors.embedder import HashingEmbedder  # noqa: E402 - after the extra check
+from repositories.vectors.store import DEFAULT_EF_SEARCH, MySQLVectorDb, PgVectorDb, SqliteVectorDb, SqlVectorDb  # noqa: E402
 
 __all__ = ["DEFAULT_EF_SEARCH", "HashingEmbedder", "MySQLVectorDb", "PgVectorDb", "SqlVectorDb", "SqliteVectorDb"]

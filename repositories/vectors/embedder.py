@@ -33,7 +33,8 @@ class HashingEmbedder(Embedder):
         return vector / norm if norm else vector
 
     def get_embedding(self, text: str) -> list[float]:
-        return self._vector(text).tolist()
+        values: list[float] = self._vector(text).tolist()
+        return values
 
     def get_embedding_and_usage(self, text: str) -> tuple[list[float], dict[str, Any] | None]:
         return self.get_embedding(text), None

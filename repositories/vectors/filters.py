@@ -70,7 +70,7 @@ def _expression(dialect: Dialect, column: Any, node: Mapping[str, Any], depth: i
         if isinstance(value, bool) or not isinstance(value, int | float | str):
             raise ValueError(f"{op} filter on {key!r} compares numbers or strings, got {value!r}")
         if isinstance(value, str):
-            left: Any = _string_at(dialect, column, key)
+            left: ColumnElement[Any] = _string_at(dialect, column, key)
         else:
             left, value = dialect.json_number(column, [key]), float(value)
         return {"GT": left > value, "GTE": left >= value, "LT": left < value, "LTE": left <= value}[op]

@@ -45,7 +45,8 @@ def vector_select(base: Base, where_: ColumnElement[bool] | None, *, rows: bool 
     """
     key = ("vector", rows)
     if where_ is None and key in base.facts.statements:
-        return base.facts.statements[key]
+        built: sa.Select[Any] = base.facts.statements[key]
+        return built
     table = base.table
     schema = base.facts.vector_schema
     kind = PgVectorType(ix.vector_kind(base.dimensions) or "vector", base.dimensions, schema)
@@ -119,7 +120,7 @@ def _leg(base: Base, query: np.ndarray, where_: ColumnElement[bool] | None, limi
         found = (yield Bound(exact, params)).all()
     if not rows:
         return [(row[0], float(row[-1])) for row in found]
-    return [HitRow(*r[:4], _embedding(r[4]), *r[5:9], float(r[9])) for r in found]
+    return [HitRow(r[0], r[1], r[2], r[3], _embedding(r[4]), r[5], r[6], r[7], r[8], float(r[9])) for r in found]
 
 
 def _embedding(value: Any) -> np.ndarray | None:

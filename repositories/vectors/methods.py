@@ -67,7 +67,8 @@ class BaseMethods(_Store):
     def exists(self) -> Program[bool]:
         """Whether the base's search structures exist: its HNSW index (PostgreSQL), the FTS5 mirror
         (SQLite, shared by every base), the migrated table (MySQL, nothing per base). Creates nothing."""
-        return (yield self._bare(chunkops.base_exists(self._base)))
+        exists: bool = yield self._bare(chunkops.base_exists(self._base))
+        return exists
 
     @procedure
     def drop(self) -> Program[None]:
@@ -78,23 +79,27 @@ class BaseMethods(_Store):
     @procedure
     def name_exists(self, name: str) -> Program[bool]:
         condition = self._table().c.name == text_argument("name", name, limit=255)
-        return (yield chunkops.chunk_exists(self._base, condition=condition))
+        exists: bool = yield chunkops.chunk_exists(self._base, condition=condition)
+        return exists
 
     @procedure
     def id_exists(self, id: str) -> Program[bool]:
         condition = self._table().c.id == text_argument("id", id)
-        return (yield chunkops.chunk_exists(self._base, condition=condition))
+        exists: bool = yield chunkops.chunk_exists(self._base, condition=condition)
+        return exists
 
     @procedure
     def content_hash_exists(self, content_hash: str, user_id: str | None = None) -> Program[bool]:
         table = self._table()
         condition = sa.and_(table.c.content_hash == text_argument("content_hash", content_hash),
                             owner_bucket(table, optional_text("user_id", user_id)))
-        return (yield chunkops.chunk_exists(self._base, condition=condition))
+        exists: bool = yield chunkops.chunk_exists(self._base, condition=condition)
+        return exists
 
     @procedure
     def get_count(self) -> Program[int]:
-        return (yield chunkops.count_chunks(self._base))
+        count: int = yield chunkops.count_chunks(self._base)
+        return count
 
 
 class WriteMethods(_Store):

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ClauseElement, Executable
 
 from repositories.core.operation import Special
@@ -40,13 +41,17 @@ class CopyRows(Special):
         self.sql, self.payload, self.count = sql, payload, count
 
     def run_sync(self, conn: Connection) -> StepResult:
-        with conn.connection.driver_connection.cursor() as cursor, cursor.copy(self.sql) as copy_in:
+        driver = conn.connection.driver_connection
+        assert driver is not None  # an open connection: the operation's own
+        with driver.cursor() as cursor, cursor.copy(self.sql) as copy_in:
             copy_in.write(self.payload)
         return StepResult(self.count)
 
     async def run_async(self, conn: AsyncConnection) -> StepResult:
         raw = await conn.get_raw_connection()
-        async with raw.driver_connection.cursor() as cursor, cursor.copy(self.sql) as copy_in:
+        driver = raw.driver_connection
+        assert driver is not None
+        async with driver.cursor() as cursor, cursor.copy(self.sql) as copy_in:
             await copy_in.write(self.payload)
         return StepResult(self.count)
 
@@ -71,7 +76,7 @@ class Direct(Special):
     shape (its SQL is kept in ``compiled`` under it); rows come back as plain tuples, unprocessed.
     """
 
-    def __init__(self, statement: Executable, parameters: dict[str, Any], key: Hashable,
+    def __init__(self, statement: ClauseElement, parameters: dict[str, Any], key: Hashable,
                  compiled: dict[Hashable, str]) -> None:
         self.statement, self.parameters, self.key, self.compiled = statement, parameters, key, compiled
 
@@ -84,14 +89,16 @@ class Direct(Special):
             sql = self.compiled[self.key] = compiled.string
         return sql
 
-    def _error(self, conn: Connection, sql: str, error: Exception, lost: bool) -> sa.exc.DBAPIError:
+    def _error(self, conn: Connection, sql: str, error: Exception, lost: bool) -> sa.exc.StatementError:
         """The driver's error as SQLAlchemy would raise it (so conflicts still read as transient)."""
         return sa.exc.DBAPIError.instance(sql, self.parameters, error, conn.dialect.loaded_dbapi.Error,
                                           dialect=conn.dialect, connection_invalidated=lost)
 
     def run_sync(self, conn: Connection) -> Rows:
         sql, parameters = self._sql(conn), self.parameters
-        cursor = conn.connection.driver_connection.cursor()
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        cursor = driver.cursor()
         try:
             conn.dispatch.before_cursor_execute(conn, cursor, sql, parameters, None, False)
             cursor.execute(sql, parameters)
@@ -111,7 +118,9 @@ class Direct(Special):
         assert sync is not None
         sql = self._sql(sync)
         raw = await conn.get_raw_connection()
-        cursor = raw.driver_connection.cursor()
+        driver = raw.driver_connection
+        assert driver is not None
+        cursor = driver.cursor()
         try:
             sync.dispatch.before_cursor_execute(sync, cursor, sql, parameters, None, False)
             await cursor.execute(sql, parameters)
@@ -137,6 +146,6 @@ class Explain(Executable, ClauseElement):
 
 
 @compiles(Explain, "postgresql")
-def _compile_explain(element: Explain, compiler: Any, **kw: Any) -> str:
+def _compile_explain(element: Explain, compiler: SQLCompiler, **kw: Any) -> str:
     prefix = "EXPLAIN (ANALYZE, BUFFERS) " if element.analyze else "EXPLAIN "
     return prefix + compiler.process(element.statement, **kw)

@@ -245,7 +245,8 @@ class SqlVectorDb(VectorMethods, _AsyncVectorMethods, VectorDb):  # type: ignore
         vector = None
         if plan.search_type != SearchType.keyword:
             vector = self._query_vector(self.embedder.get_embedding(query))
-        return self._run(s.explain(self._base, vector=vector, plan=plan))
+        text: str = self._run(s.explain(self._base, vector=vector, plan=plan))
+        return text
 
 
 def _connection(

@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from agno.db.base import SessionType
 from agno.db.schemas.approval import Approval
 from agno.db.schemas.evals import EvalRunRecord, EvalType
 from agno.db.schemas.knowledge import KnowledgeRow
@@ -184,7 +185,7 @@ CASES: list[Case] = [
             "agno_memories.user_id holds at most 128"),
     refused("approval long id", lambda db: db.create_approval(approval(LONG_ID)), "agno_approvals.id holds at most 128"),
     refused("learning NUL id", lambda db: db.upsert_learning(id="l\x00", learning_type="t", content={}),
-            "agno_learnings.learning_id"),
+            "upsert_learning: id 'l\\x00' contains the character U+0000"),
     refused("learning long user", lambda db: db.upsert_learning(id="l9", learning_type="t", content={}, user_id=LONG_ID),
             "agno_learnings.user_id holds at most 128"),
     refused("trace NUL id", lambda db: db.upsert_trace(trace("t\x00x")), "agno_traces.trace_id"),
@@ -215,6 +216,53 @@ CASES: list[Case] = [
     answers("delete_session NUL", lambda db: db.delete_session(NUL_ID), False),
     answers("delete_sessions NUL", lambda db: db.delete_sessions([NUL_ID, LONG_ID]), None),
     answers("delete_user_memory NUL", lambda db: db.delete_user_memory(NUL_ID), None),
+    # 3b. NUL in the id an update, claim or upsert names: refused, never the row without the NUL
+    # (PostgreSQL's columns drop NUL when binding, so "s1\x00" would otherwise reach "s1" there).
+    refused("rename_session NUL id", lambda db: db.rename_session("s1\x00", SessionType.AGENT, "x"),
+            "rename_session: session_id 's1\\x00' contains the character U+0000"),
+    refused("rename_session NUL user", lambda db: db.rename_session("s1", SessionType.AGENT, "x", user_id="u1\x00"),
+            "rename_session: user_id"),
+    refused("upsert_run NUL session", lambda db: db.upsert_run(RunOutput(run_id="r9", session_id="s1"),
+                                                                session_id="s1\x00", user_id="u1"),
+            "upsert_run: session_id"),
+    refused("upsert_run NUL user", lambda db: db.upsert_run(RunOutput(run_id="r9", session_id="s1"),
+                                                             session_id="s1", user_id="u1\x00"), "upsert_run: user_id"),
+    refused("update_run_in_session NUL run", lambda db: db.update_run_in_session("s1", "r1\x00", {"content": "c"},
+                                                                                   user_id="u1"),
+            "update_run_in_session: run_id"),
+    refused("update_run_in_session NUL session", lambda db: db.update_run_in_session("s1\x00", "r1", {"content": "c"},
+                                                                                       user_id="u1"),
+            "update_run_in_session: session_id"),
+    refused("cancel_pending_run NUL", lambda db: db.cancel_pending_run("r1\x00", session_id="s1", reason="x"),
+            "cancel_pending_run: run_id"),
+    refused("reassign_session_owner NUL id", lambda db: db.reassign_session_owner(
+        "s1\x00", previous_user_id="u1", user_id="u9"), "reassign_session_owner: session_id"),
+    refused("reassign_session_owner to NUL user", lambda db: db.reassign_session_owner(
+        "ts1", previous_user_id="u1", user_id="u\x00"), "reassign_session_owner: user_id"),
+    refused("rename_eval_run NUL", lambda db: db.rename_eval_run("e1\x00", "n"), "rename_eval_run: eval_run_id"),
+    refused("update_eval_run_user_id NUL id", lambda db: db.update_eval_run_user_id("e1\x00", "u1"),
+            "update_eval_run_user_id: eval_run_id"),
+    refused("update_eval_run_user_id NUL user", lambda db: db.update_eval_run_user_id("e1", "u\x00"),
+            "update_eval_run_user_id: user_id"),
+    refused("update_schedule NUL id", lambda db: db.update_schedule("sch1\x00", description="d"),
+            "update_schedule: schedule_id"),
+    refused("update_schedule NUL user", lambda db: db.update_schedule("sch1", user_id="u\x00", description="d"),
+            "update_schedule: user_id"),
+    refused("stamp_schedule_provenance NUL id", lambda db: db.stamp_schedule_provenance("sch1\x00", managed_by="x"),
+            "stamp_schedule_provenance: schedule_id"),
+    refused("stamp_schedule_provenance NUL target", lambda db: db.stamp_schedule_provenance("sch1", target_id="t\x00"),
+            "agno_schedules.target_id: target_id contains the character U+0000"),
+    refused("release_schedule NUL", lambda db: db.release_schedule("sch1\x00"), "release_schedule: schedule_id"),
+    refused("update_approval NUL", lambda db: db.update_approval("ap1\x00", status="approved"),
+            "update_approval: approval_id"),
+    refused("update_approval_run_status NUL", lambda db: db.update_approval_run_status("r1\x00", "COMPLETED"),
+            "update_approval_run_status: run_id"),
+    refused("update_learning NUL", lambda db: db.update_learning("l1\x00", {"a": 1}), "update_learning: id"),
+    refused("upsert_learning NUL session", lambda db: db.upsert_learning(
+        id="l9", learning_type="t", content={}, session_id="s\x00"), "upsert_learning: session_id"),
+    refused("set_authz_user_disabled NUL", lambda db: db.set_authz_user_disabled("u1\x00", True),
+            "set_authz_user_disabled: user_id"),
+    refused("restore_component NUL", lambda db: db.restore_component("c1\x00"), "restore_component: component_id"),
     # 4. pages past the end, absurd limits
     answers("get_sessions huge page", lambda db: db.get_sessions(limit=10, page=10**9), []),
     answers("get_user_memories huge page", lambda db: db.get_user_memories(limit=10, page=10**9), []),

@@ -389,7 +389,7 @@ def test_links_cannot_close_a_cycle(db: SqlDb) -> None:
     db.create_component_with_config("d", AGENT, "d", {"v": 1})
     db.upsert_config("b", version=1, links=[link("c"), link("d", position=1)])
     db.upsert_config("c", version=1, links=[link("d")])
-    assert [l["child_component_id"] for l in db.get_links("b", 1)] == ["c", "d"]
+    assert [row["child_component_id"] for row in db.get_links("b", 1)] == ["c", "d"]
 
 
 def test_publish_needs_published_live_children(db: SqlDb) -> None:
@@ -620,8 +620,8 @@ def test_links_and_dependents(db: SqlDb) -> None:
     ])
     db.upsert_config("p", {"v": 2}, links=[link("a")])
     published(db, "q", TEAM, user_id="bob", links=[link("a")])
-    assert [(l["child_component_id"], l["position"]) for l in db.get_links("p", 1)] == [("c", 0), ("a", 1), ("b", 2)]
-    assert [l["child_component_id"] for l in db.get_links("p", 1, link_kind="member")] == ["a", "b"]
+    assert [(row["child_component_id"], row["position"]) for row in db.get_links("p", 1)] == [("c", 0), ("a", 1), ("b", 2)]
+    assert [row["child_component_id"] for row in db.get_links("p", 1, link_kind="member")] == ["a", "b"]
     assert db.get_links("p", 7) == []
 
     parents = [(d["parent_component_id"], d["parent_version"]) for d in db.get_dependents("a")]

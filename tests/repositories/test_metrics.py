@@ -233,6 +233,47 @@ def test_concurrent_recalculations_leave_one_row_per_bucket(db: SqlDb) -> None:
     assert len({(r["date"], r["user_id"]) for r in rows}) == 6
 
 
+def test_recalculations_racing_two_users_writes_keep_each_users_buckets_their_own(db: SqlDb) -> None:
+    """Sessions of two users written while two workers recalculate: afterwards every bucket is
+    one user's, once, and get_metrics(user_id=...) counts exactly that user's sessions."""
+    per_user = 6
+    barrier = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def write(user: str) -> None:
+        try:
+            barrier.wait(timeout=30)
+            for i in range(per_user):
+                # Today: a completed day is calculated once (as in agno), today's bucket every time.
+                db.upsert_session(AgentSession(session_id=f"{user}-{i}", agent_id="a", user_id=user,
+                                               created_at=days_ago(0, 100 + i)))
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    def recalculate() -> None:
+        try:
+            barrier.wait(timeout=30)
+            for _ in range(3):
+                db.calculate_metrics()
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=write, args=(u,)) for u in ("u1", "u2")]
+    threads += [threading.Thread(target=recalculate) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    db.calculate_metrics()
+    rows, _ = db.get_metrics()
+    assert len({(r["date"], r["user_id"]) for r in rows}) == len(rows)
+    for user in ("u1", "u2"):
+        mine = db.get_metrics(user_id=user)[0]
+        assert {r["user_id"] for r in mine} == {user}
+        assert sum(r["agent_sessions_count"] for r in mine) == per_user
+
+
 # --- reading ------------------------------------------------------------------------------------
 
 

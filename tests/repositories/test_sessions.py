@@ -363,13 +363,35 @@ def test_eight_writers_saving_turns_as_agno_agents_do_lose_and_duplicate_nothing
     assert len(db.get_session("s1").runs) == 8 * per_writer
 
 
-def test_concurrent_upserts_of_one_session_are_last_writer_wins_whole(db: SqlDb) -> None:
+def one_session(kind: str, session_data: dict[str, Any] | None = None) -> AgentSession | TeamSession | WorkflowSession:
+    data = session_data or {"session_state": {"n": 1}}
+    if kind == "agent":
+        return AgentSession(session_id="s1", agent_id="a1", user_id="u1", session_data=data, created_at=1)
+    if kind == "team":
+        return TeamSession(session_id="s1", team_id="t1", user_id="u1", session_data=data, created_at=1)
+    return WorkflowSession(session_id="s1", workflow_id="w1", user_id="u1", session_data=data, created_at=1)
+
+
+def one_run(kind: str, run_id: str) -> Any:
+    if kind == "agent":
+        return run(run_id, "s1")
+    if kind == "team":
+        return TeamRunOutput(run_id=run_id, session_id="s1", team_id="t1", content="x")
+    from agno.run.workflow import WorkflowRunOutput
+
+    return WorkflowRunOutput(run_id=run_id, session_id="s1", workflow_id="w1", content="x")
+
+
+@pytest.mark.parametrize("kind", ["agent", "team", "workflow"])
+def test_concurrent_upserts_of_one_session_are_last_writer_wins_whole(db: SqlDb, kind: str) -> None:
     """As in agno: each upsert writes the whole session_data, so the last writer's state wins.
 
-    Never a mix of two writers' documents, never an error, and the runs (written by upsert_run,
-    not upsert_session) are never lost by a concurrent session write.
+    A key one writer put in session_state does not survive the other writer's later upsert
+    (agno's classes behave the same: they overwrite the column); never a mix of two writers'
+    documents, never an error, and the runs (written by upsert_run, not upsert_session) are never
+    lost by a concurrent session write. The same for agent, team and workflow sessions.
     """
-    db.upsert_session(agent_session("s1"))
+    db.upsert_session(one_session(kind))
     errors: list[BaseException] = []
     rounds = 8
     barrier = threading.Barrier(3)
@@ -378,9 +400,8 @@ def test_concurrent_upserts_of_one_session_are_last_writer_wins_whole(db: SqlDb)
         try:
             barrier.wait()
             for i in range(rounds):
-                session = agent_session("s1")
-                session.session_data = {"session_state": {"writer": worker, "round": i, f"only_{worker}": True}}
-                db.upsert_session(session)
+                db.upsert_session(one_session(kind, {"session_state": {"writer": worker, "round": i,
+                                                                       f"only_{worker}": True}}))
         except BaseException as error:  # noqa: BLE001 - reported below
             errors.append(error)
 
@@ -388,7 +409,7 @@ def test_concurrent_upserts_of_one_session_are_last_writer_wins_whole(db: SqlDb)
         try:
             barrier.wait()
             for i in range(rounds):
-                db.upsert_run(run(f"r{i}", "s1"), session_id="s1", user_id="u1")
+                db.upsert_run(one_run(kind, f"r{i}"), session_id="s1", user_id="u1")
         except BaseException as error:  # noqa: BLE001 - reported below
             errors.append(error)
 
@@ -399,10 +420,12 @@ def test_concurrent_upserts_of_one_session_are_last_writer_wins_whole(db: SqlDb)
     for t in threads:
         t.join()
     assert errors == []
-    state = db.get_session("s1", user_id="u1").session_data["session_state"]
+    stored = db.get_session("s1", user_id="u1")
+    assert type(stored) is type(one_session(kind))
+    state = stored.session_data["session_state"]
     writer = state["writer"]
     assert state == {"writer": writer, "round": rounds - 1, f"only_{writer}": True}  # one writer's whole document
-    assert len(db.get_session("s1", user_id="u1").runs) == rounds
+    assert sorted(r.run_id for r in stored.runs) == sorted(f"r{i}" for i in range(rounds))
 
 
 # --- agno's own SQLite db as the reference for return shapes ----------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
-from typing import Any, ClassVar
+from typing import Any, ClassVar, overload
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -15,7 +15,8 @@ from sqlalchemy.sql.dml import Insert
 from agno_models.engine import json_dumps
 
 Incoming = Callable[[str], ColumnElement[Any]]
-Rows = Mapping[str, Any] | Sequence[Mapping[str, Any]] | None
+Values = Mapping[str, Any] | Sequence[Mapping[str, Any]]
+Rows = Values | None  # None: an upsert whose rows come with each execution
 Updates = Mapping[str, Callable[[Incoming], Any]] | Iterable[str]
 
 
@@ -24,6 +25,12 @@ def agno_fs_table(schema: str | None) -> sa.TableClause:
     return sa.table("agno_fs", sa.column("namespace"), sa.column("path"), schema=schema)
 
 
+@overload
+def _values(rows: Values) -> list[Mapping[str, Any]]: ...
+@overload
+def _values(rows: None) -> None: ...
+@overload
+def _values(rows: Rows) -> list[Mapping[str, Any]] | None: ...
 def _values(rows: Rows) -> list[Mapping[str, Any]] | None:
     return None if rows is None else [rows] if isinstance(rows, Mapping) else list(rows)
 
@@ -86,7 +93,7 @@ class Dialect:
         """
         raise NotImplementedError
 
-    def insert_ignore(self, table: sa.Table, rows: Rows, *, key: Sequence[str] | None) -> Insert:
+    def insert_ignore(self, table: sa.Table, rows: Values, *, key: Sequence[str] | None) -> Insert:
         """INSERT that keeps an existing row with the same key; its rowcount says how many were inserted.
 
         ``key=None`` skips a row that conflicts with any unique constraint (primary key included).
@@ -110,12 +117,17 @@ class Dialect:
         query that returns a row when that table exists; None where agno's filesystem cannot run."""
         return None
 
-    def locked(self, stmt: Select[Any], *, skip_locked: bool = False) -> Select[Any]:
-        """``SELECT ... FOR UPDATE [SKIP LOCKED]`` where rows can be locked."""
-        return stmt.with_for_update(skip_locked=skip_locked) if self.locks_rows else stmt
+    def locked(self, stmt: Select[Any], *, skip_locked: bool = False, of: sa.Table | None = None) -> Select[Any]:
+        """``SELECT ... FOR UPDATE [OF of] [SKIP LOCKED]`` where rows can be locked.
 
-    def json_array_contains(self, column: sa.Column[Any], value: str) -> ColumnElement[bool]:
-        """``value`` is an element of the JSON array in ``column``."""
+        ``of`` locks only that table's rows (PostgreSQL cannot lock an outer join's nullable side).
+        """
+        if not self.locks_rows:
+            return stmt
+        return stmt.with_for_update(skip_locked=skip_locked, of=of)
+
+    def json_array_contains(self, column: sa.Column[Any], value: str | ColumnElement[str]) -> ColumnElement[bool]:
+        """``value`` (a string or a bound parameter) is an element of the JSON array in ``column``."""
         raise NotImplementedError
 
     def is_json_array(self, column: sa.Column[Any]) -> ColumnElement[bool]:

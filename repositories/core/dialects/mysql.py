@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement, FromClause
 from sqlalchemy.sql.dml import Insert
 
-from repositories.core.dialects.base import Dialect, Incoming, Rows, Updates, _assignments, _values, json_path
+from repositories.core.dialects.base import Dialect, Incoming, Rows, Updates, Values, _assignments, _values, json_path
 
 
 class MySQLDialect(Dialect):
@@ -61,7 +61,13 @@ class MySQLDialect(Dialect):
             assignments = {col: sa.func.IF(guard, assignments[col], table.c[col]) for col in ordered}
         return stmt.on_duplicate_key_update(list(assignments.items()))
 
-    def insert_ignore(self, table: sa.Table, rows: Rows, *, key: Sequence[str] | None) -> Insert:
+    def locked(self, stmt: sa.Select[Any], *, skip_locked: bool = False, of: sa.Table | None = None) -> sa.Select[Any]:
+        # Every row the statement reads is locked (MariaDB has no OF): locking reads see the
+        # latest committed rows, where a non-locking read of the same statement would open the
+        # transaction's snapshot.
+        return stmt.with_for_update(skip_locked=skip_locked)
+
+    def insert_ignore(self, table: sa.Table, rows: Values, *, key: Sequence[str] | None) -> Insert:
         # INSERT IGNORE also demotes other errors to warnings: callers validate values (and make
         # sure referenced rows exist) before using it.
         stmt = mysql.insert(table).values(_values(rows)).prefix_with("IGNORE")
@@ -70,7 +76,7 @@ class MySQLDialect(Dialect):
     def epoch_now(self) -> ColumnElement[int]:
         return sa.cast(sa.func.UNIX_TIMESTAMP(), sa.BigInteger)
 
-    def json_array_contains(self, column: sa.Column[Any], value: str) -> ColumnElement[bool]:
+    def json_array_contains(self, column: sa.Column[Any], value: str | ColumnElement[str]) -> ColumnElement[bool]:
         return sa.func.JSON_CONTAINS(column, sa.func.JSON_QUOTE(value)) == 1
 
     def is_json_array(self, column: sa.Column[Any]) -> ColumnElement[bool]:
@@ -79,7 +85,7 @@ class MySQLDialect(Dialect):
     def json_array_elements(self, table: sa.Table, column: sa.Column[Any]) -> tuple[ColumnElement[Any], FromClause]:
         # MariaDB 10.6+ / MySQL 8: JSON_TABLE may read columns of the tables joined before it. A
         # binary collation keeps "Food" and "food" apart, as PostgreSQL, SQLite and Python do.
-        spec = sa.literal_column("'$[*]' COLUMNS (value LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin PATH '$')")
+        spec: sa.ColumnClause[Any] = sa.literal_column("'$[*]' COLUMNS (value LONGTEXT CHARACTER SET utf8mb4 COLLATE utf8mb4_bin PATH '$')")
         elements = sa.func.JSON_TABLE(column, spec).table_valued("value").alias(f"{column.name}_elements")
         return elements.c.value, table.join(elements, sa.true())
 

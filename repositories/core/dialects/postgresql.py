@@ -14,7 +14,7 @@ from sqlalchemy.sql import ColumnElement, Executable, FromClause, Select
 from sqlalchemy.sql.dml import Insert
 
 from agno_models.engine import json_dumps_postgres
-from repositories.core.dialects.base import Dialect, Incoming, Rows, Updates, _assignments, _values, agno_fs_table
+from repositories.core.dialects.base import Dialect, Incoming, Rows, Updates, Values, _assignments, _values, agno_fs_table
 
 
 class PostgreSQLDialect(Dialect):
@@ -57,7 +57,7 @@ class PostgreSQLDialect(Dialect):
     ) -> Insert:
         return _on_conflict(postgresql.insert(table), rows, key=key, update=update, only_if=only_if)
 
-    def insert_ignore(self, table: sa.Table, rows: Rows, *, key: Sequence[str] | None) -> Insert:
+    def insert_ignore(self, table: sa.Table, rows: Values, *, key: Sequence[str] | None) -> Insert:
         stmt = postgresql.insert(table).values(_values(rows)).on_conflict_do_nothing(
             index_elements=None if key is None else list(key)
         )
@@ -72,7 +72,7 @@ class PostgreSQLDialect(Dialect):
         digest = hashlib.sha256(key.encode()).digest()[:8]
         return sa.select(sa.func.pg_advisory_xact_lock(sa.literal(int.from_bytes(digest, "big", signed=True), sa.BigInteger)))
 
-    def json_array_contains(self, column: sa.Column[Any], value: str) -> ColumnElement[bool]:
+    def json_array_contains(self, column: sa.Column[Any], value: str | ColumnElement[str]) -> ColumnElement[bool]:
         return column.op("@>")(sa.func.jsonb_build_array(value))
 
     def is_json_array(self, column: sa.Column[Any]) -> ColumnElement[bool]:
@@ -89,7 +89,8 @@ class PostgreSQLDialect(Dialect):
         return sa.func.jsonb_typeof(column.op("#>")(sa.literal(list(keys), sa.ARRAY(sa.Text))))
 
     def json_text(self, column: Any, keys: Sequence[str]) -> ColumnElement[Any]:
-        return column.op("#>>")(sa.literal(list(keys), sa.ARRAY(sa.Text)))
+        text: ColumnElement[Any] = column.op("#>>")(sa.literal(list(keys), sa.ARRAY(sa.Text)))
+        return text
 
     def json_contains(self, column: Any, document: Mapping[str, Any]) -> ColumnElement[bool]:
         # The column's Python type is the generic JSON (a JSONB variant): compare as JSONB (``@>``).

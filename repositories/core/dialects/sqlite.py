@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement, FromClause, Select
 from sqlalchemy.sql.dml import Insert
 
-from repositories.core.dialects.base import Dialect, Incoming, Rows, Updates, _values, agno_fs_table, json_path
+from repositories.core.dialects.base import Dialect, Incoming, Rows, Updates, Values, _values, agno_fs_table, json_path
 from repositories.core.dialects.postgresql import _on_conflict
 
 _process_locks: dict[str, threading.Lock] = {}
@@ -82,7 +82,7 @@ class SQLiteDialect(Dialect):
             master.c.type == "table", master.c.name == "agno_fs"
         )
 
-    def insert_ignore(self, table: sa.Table, rows: Rows, *, key: Sequence[str] | None) -> Insert:
+    def insert_ignore(self, table: sa.Table, rows: Values, *, key: Sequence[str] | None) -> Insert:
         stmt = sqlite.insert(table).values(_values(rows)).on_conflict_do_nothing(
             index_elements=None if key is None else list(key)
         )
@@ -91,7 +91,7 @@ class SQLiteDialect(Dialect):
     def epoch_now(self) -> ColumnElement[int]:
         return sa.cast(sa.func.strftime("%s", "now"), sa.BigInteger)
 
-    def json_array_contains(self, column: sa.Column[Any], value: str) -> ColumnElement[bool]:
+    def json_array_contains(self, column: sa.Column[Any], value: str | ColumnElement[str]) -> ColumnElement[bool]:
         each = sa.func.json_each(column).table_valued("value").alias()
         return sa.exists(sa.select(1).select_from(each).where(each.c.value == value))
 

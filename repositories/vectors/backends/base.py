@@ -8,7 +8,7 @@ test a dialect's name. Each backend names its vector search strategy: pgvector's
 from __future__ import annotations
 
 from collections.abc import Generator, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar, Unpack
 
 import numpy as np
 import sqlalchemy as sa
@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from repositories.vectors.search import Plan
 
 Steps = Generator[Any, Any, Any]
+# A select of any columns, returned as it came (its row type kept).
+AnySelect = TypeVar("AnySelect", bound="sa.Select[Unpack[tuple[Any, ...]]]")
 
 
 class SearchStrategy(Protocol):
@@ -52,7 +54,7 @@ class Backend:
         """What a hit returns as its embedding (a float32 array once read)."""
         return base.table.c.embedding
 
-    def by_updated_at(self, base: Base, stmt: sa.Select[Any]) -> sa.Select[Any]:
+    def by_updated_at(self, base: Base, stmt: AnySelect) -> AnySelect:
         """``stmt`` (an aggregate over the base) read through the (knowledge_base, updated_at) index."""
         return stmt
 

@@ -107,7 +107,7 @@ class PostgreSQLBackend(Backend):
     def keyword_select(self, base: Base, terms: Sequence[str], query_text: str, where_: ColumnElement[bool] | None,
                        limit: int) -> sa.Select[Any]:
         table = base.table
-        config = sa.literal_column(f"'{TS_CONFIG}'::regconfig")
+        config: sa.ColumnClause[Any] = sa.literal_column(f"'{TS_CONFIG}'::regconfig")
         tsv, any_words = tsvector(table), sa.func.websearch_to_tsquery(config, " or ".join(terms))
         rank = sa.func.ts_rank_cd(tsv, any_words)
         return (
@@ -168,6 +168,8 @@ def _bulk_write(base: Base, chunks: Chunks, upsert: bool) -> Steps:
         yield from _build_index(base)
     if len(rows) >= BULK_REBUILD_ROWS:
         # Fresh statistics, so the very next searches are planned on the index, not a sequential
-        # scan of a table the planner still thinks is small (autovacuum would get there later).
-        yield sa.text(f"ANALYZE {target} (knowledge_base, user_id, content_hash)")
+        # scan of a table the planner still thinks is small. All columns: autovacuum's own ANALYZE
+        # (soon after a load) covers the embedding too, which moves the index's estimated cost, so
+        # a partial one would give plans that change under the user a moment later.
+        yield sa.text(f"ANALYZE {target}")
     return len(rows)

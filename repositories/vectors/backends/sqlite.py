@@ -77,7 +77,7 @@ class SQLiteBackend(Backend):
                        limit: int) -> sa.Select[Any]:
         table = base.table
         name = fts_name(table.name)
-        fts_ref = sa.literal_column(_quote(name))
+        fts_ref: sa.ColumnClause[Any] = sa.literal_column(_quote(name))
         fts = sa.table(name, sa.column("rowid"), sa.column("knowledge_base"), sa.column("chunk_id"))
         bm25 = sa.func.bm25(fts_ref)
         joined = fts.join(table, sa.and_(
