@@ -182,6 +182,13 @@ def refuse_nul_ids(fn: Callable[..., Any], bound: inspect.BoundArguments) -> Non
         value = bound.arguments.get(name)
         if unmatchable(value):
             raise ValueError(f"{fn.__name__}: {name} {value!r} contains the character U+0000 (NUL), which no stored id holds")
+    for name in sorted(n for n in plan.text_lists if n == "ids" or n.endswith("_ids")):
+        for index, value in enumerate(bound.arguments.get(name) or ()):
+            if unmatchable(value):
+                raise ValueError(
+                    f"{fn.__name__}: {name} item {index} {value!r} contains the character U+0000 (NUL), "
+                    "which no stored id holds"
+                )
 
 
 def unmatchable(value: Any) -> bool:

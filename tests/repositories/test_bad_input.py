@@ -203,6 +203,12 @@ CASES: list[Case] = [
     answers("get_knowledge_content NUL", lambda db: db.get_knowledge_content(NUL_ID), None),
     answers("get_schedule NUL", lambda db: db.get_schedule(NUL_ID), None),
     answers("get_schedule_by_name NUL", lambda db: db.get_schedule_by_name("n\x00"), None),
+    # an id list holding NUL: on PostgreSQL "j1\x00" would reach "j1", so it is refused like one id
+    refused("heartbeat_jobs NUL", lambda db: db.heartbeat_jobs("w", ["j1\x00"]), "job_ids item 0"),
+    refused("delete_tool_results NUL", lambda db: db.delete_tool_results(["r1", "r\x00"]), "result_ids item 1"),
+    refused("get_latest_configs NUL", lambda db: db.get_latest_configs({"c\x00"}), "component_ids item 0"),
+    refused("list_components NUL exclusion", lambda db: db.list_components(exclude_component_ids=["c\x00"]),
+            "exclude_component_ids item 0"),
     answers("get_approval NUL", lambda db: db.get_approval(NUL_ID), None),
     answers("get_learning NUL user", lambda db: db.get_learning("user_profile", user_id=NUL_ID), None),
     answers("get_trace NUL", lambda db: db.get_trace(trace_id=NUL_ID), None),
