@@ -6,6 +6,7 @@ Every wait here polls the server's own view of its sessions (``pg_stat_activity`
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -53,11 +54,18 @@ def lock_waiters(engine: sa.Engine, backend: str) -> list[int]:
                     )
                 ).scalars()
             )
-        return list(
-            conn.execute(
-                sa.text("SELECT trx_mysql_thread_id FROM information_schema.innodb_trx WHERE trx_state = 'LOCK WAIT'")
-            ).scalars()
+        # Not information_schema.innodb_trx: MariaDB 10.11 was seen leaving a waiting transaction
+        # out of it for its whole wait; the engine status lists every transaction's lock state.
+        status = conn.execute(sa.text("SHOW ENGINE INNODB STATUS")).one()[2]
+        waiting = {
+            int(found.group(1))
+            for block in status.split("---TRANSACTION ")[1:]
+            if "LOCK WAIT" in block and (found := re.search(r"(?:MariaDB|MySQL) thread id (\d+)", block))
+        }
+        ours = set(
+            conn.execute(sa.text("SELECT id FROM information_schema.processlist WHERE db = DATABASE()")).scalars()
         )
+        return sorted(waiting & ours)
 
 
 def wait_for_lock_waiter(engine: sa.Engine, backend: str) -> int:
