@@ -34,7 +34,8 @@ class ServiceAccount(AgnoTable, table=True):
     active_name: str | None = Field(
         default=None,
         sa_column=Column(
-            name_string(), Computed("CASE WHEN revoked_at IS NULL THEN name END", persisted=True), nullable=True
+            name_string(), Computed("CASE WHEN revoked_at IS NULL THEN name END", persisted=True), nullable=True,
+            info={"means": "name among unrevoked accounts"},  # what a duplicate-key error calls it
         ),
     )
 

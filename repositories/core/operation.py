@@ -291,6 +291,8 @@ def duplicate_error(step: Step, error: sa.exc.IntegrityError) -> AlreadyExists |
     table = getattr(statement, "table", None)
     name = getattr(table, "name", None) or "a table"
     columns = _key_columns(table, error) if isinstance(table, sa.Table) else []
+    if isinstance(table, sa.Table):  # a generated key column is named for what it stands for
+        columns = [str(table.c[c].info.get("means", c)) if c in table.c else c for c in columns]
     rows = _parameter_rows(step)
     row = rows[0] if len(rows) == 1 else {}  # of several rows, which one collided is not known
     if columns and all(c in row for c in columns):

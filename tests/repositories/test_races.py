@@ -163,7 +163,7 @@ CASES = [
         (account("sa1", "ci"),),
         (account("sa2", "ci"),),
         AlreadyExists,
-        "agno_service_accounts: a row with the same active_name already exists",
+        "agno_service_accounts: a row with the same name among unrevoked accounts already exists",
         "service_accounts",
     ),
     Duplicate(
