@@ -13,8 +13,9 @@ and PostgreSQL store them, as agno's own classes do (a refused write there would
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import sqlalchemy as sa
 
@@ -123,34 +124,65 @@ def id_values(table: sa.Table, values: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if k in table.c and (k == "id" or k.endswith("_id"))}
 
 
+class _Column(NamedTuple):
+    """What ``checked`` needs of one column, worked out once per table."""
+
+    kind: str  # "json", "string", "integer" or "other"
+    is_id: bool
+    length: int | None
+    bits: int
+
+
+_PLANS: weakref.WeakKeyDictionary[sa.Table, dict[str, _Column]] = weakref.WeakKeyDictionary()
+
+
+def _plan(table: sa.Table) -> dict[str, _Column]:
+    plan = _PLANS.get(table)
+    if plan is None:
+        plan = {}
+        for column in table.c:
+            column_type = column.type
+            if _is_json(column_type):
+                kind = "json"
+            elif _is_string(column_type):
+                kind = "string"
+            elif isinstance(column_type, sa.Integer):
+                kind = "integer"
+            else:
+                kind = "other"
+            length = getattr(column_type, "length", None) if kind == "string" else None
+            bits = 64 if isinstance(column_type, sa.BigInteger) else 32
+            plan[column.name] = _Column(kind, column.name == "id" or column.name.endswith("_id"), length, bits)
+        _PLANS[table] = plan
+    return plan
+
+
 def checked(table: sa.Table, values: V, *, exact: bool = False) -> V:
     """``values`` unchanged, or a ValueError naming the table, the first bad column and the problem.
 
     U+0000 is refused in ids (and with ``exact``, in values that must come back as given: hashes,
     secrets); in other text PostgreSQL's types drop it (agno_models.types), as agno does.
+    NaN, surrogates and (on MySQL) too deep a JSON document fail when the value is bound, and
+    operation.bind_error names the column then (one serialization per write instead of two).
     """
+    plan = _plan(table)  # on every write of a turn: the column facts are looked up once per table
     for name, value in values.items():
-        if name not in table.c or value is None:
+        column = plan.get(name)
+        if column is None or value is None or column.kind in ("json", "other"):
             continue
-        column_type = table.c[name].type
-        where = f"{table.name}.{name}"
-        if _is_json(column_type):
-            # Only the nesting here: NaN, surrogates and unserializable values fail when the value is
-            # bound, before the statement runs, and operation.bind_error names the column then (one
-            # serialization per write instead of two).
-            pass  # NaN, surrogates and (on MySQL) too deep a document fail when bound: bind_error names them
-        elif _is_string(column_type):
+        if column.kind == "string":
             if not isinstance(value, str):
-                raise ValueError(f"{where} must be a string, got {type(value).__name__} {value!r}"[:300])
-            if "\x00" in value and (exact or name in id_values(table, {name: value})):
-                raise ValueError(f"{where}: {name} contains the character U+0000 (NUL), which PostgreSQL cannot store")
-            length = getattr(column_type, "length", None)
-            if length is not None and len(value) > length:
-                raise ValueError(f"{name} is {len(value)} characters long; {where} holds at most {length}")
-        elif isinstance(column_type, sa.Integer):
+                raise ValueError(f"{table.name}.{name} must be a string, got {type(value).__name__} {value!r}"[:300])
+            if "\x00" in value and (exact or column.is_id):
+                raise ValueError(
+                    f"{table.name}.{name}: {name} contains the character U+0000 (NUL), which PostgreSQL cannot store"
+                )
+            if column.length is not None and len(value) > column.length:
+                raise ValueError(f"{name} is {len(value)} characters long; {table.name}.{name} holds at most {column.length}")
+        else:
             if isinstance(value, bool) or not isinstance(value, int | float):
-                raise ValueError(f"{where} must be an integer, got {type(value).__name__} {value!r}"[:300])
-            bits = 64 if isinstance(column_type, sa.BigInteger) else 32
+                raise ValueError(f"{table.name}.{name} must be an integer, got {type(value).__name__} {value!r}"[:300])
+            bits = column.bits
             if not -(2 ** (bits - 1)) <= value < 2 ** (bits - 1):
-                raise ValueError(f"{where}: {name} must fit in a signed {bits}-bit integer; got {value}")
+                raise ValueError(f"{table.name}.{name}: {name} must fit in a signed {bits}-bit integer; got {value}")
     return values
