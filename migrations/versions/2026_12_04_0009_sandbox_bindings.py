@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql, postgresql
+from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
@@ -26,6 +26,7 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 from agno_models.migration_context import names_in_context, owned_op
 
 # isort: split
+import _0005_types as t
 import _repeatable
 
 op = _repeatable.RepeatableOp(owned_op)  # a table or index a half-applied run left is skipped
@@ -36,61 +37,37 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-class _types:  # a namespace of frozen type definitions
-    """Copies of the DDL-relevant parts of agno_models.types as of this revision."""
+class UTCDateTime(TypeDecorator[datetime]):
+    """Frozen here (no earlier frozen module has it): an aware UTC datetime, DATETIME(6) on MySQL."""
 
-    class ExactString(TypeDecorator[str]):
-        impl = sa.String
-        cache_ok = True
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
 
-        def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-            if dialect.name in ("mysql", "mariadb"):
-                collation = "utf8mb4_nopad_bin" if getattr(dialect, "is_mariadb", False) else "utf8mb4_0900_bin"
-                return dialect.type_descriptor(mysql.VARCHAR(self.impl.length, collation=collation))
-            if dialect.name == "postgresql":
-                return sa.String(self.impl.length, collation="C")
-            return sa.String(self.impl.length)
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name in ("mysql", "mariadb"):
+            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
+        return dialect.type_descriptor(sa.DateTime(timezone=True))
 
-    class UTCDateTime(TypeDecorator[datetime]):
-        impl = sa.DateTime(timezone=True)
-        cache_ok = True
-
-        def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-            if dialect.name in ("mysql", "mariadb"):
-                return dialect.type_descriptor(mysql.DATETIME(fsp=6))
-            return dialect.type_descriptor(sa.DateTime(timezone=True))
-
-        def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-            if value is None:
-                return None
-            value = value.astimezone(UTC)
-            return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
-
-    @staticmethod
-    def jsonb() -> TypeEngine[Any]:
-        return postgresql.JSONB(none_as_null=True).with_variant(sa.JSON(none_as_null=True), "sqlite", "mysql", "mariadb")
-
-    @classmethod
-    def string(cls, length: int) -> TypeEngine[str]:
-        return cls.ExactString(length)
-
-
-t = _types
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = value.astimezone(UTC)
+        return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
 
 
 def upgrade() -> None:
     n = names_in_context()
     op.create_table(n.sandbox_bindings,
-    sa.Column('namespace', t.string(255), nullable=False),
-    sa.Column('session_id', t.string(128), nullable=False),
-    sa.Column('agent_id', t.string(128), nullable=False),
-    sa.Column('user_id', t.string(128), nullable=True),
+    sa.Column('namespace', t.ExactString(255), nullable=False),
+    sa.Column('session_id', t.ExactString(128), nullable=False),
+    sa.Column('agent_id', t.ExactString(128), nullable=False),
+    sa.Column('user_id', t.ExactString(128), nullable=True),
     sa.Column('epoch', sa.BigInteger(), nullable=False),
-    sa.Column('owner', t.string(512), nullable=True),
-    sa.Column('run_id', t.string(128), nullable=True),
+    sa.Column('owner', t.ExactString(512), nullable=True),
+    sa.Column('run_id', t.ExactString(128), nullable=True),
     sa.Column('queue_attempt', sa.BigInteger(), nullable=True),
-    sa.Column('expires_at', t.UTCDateTime(), nullable=True),
-    sa.Column('record', t.jsonb(), nullable=False),
+    sa.Column('expires_at', UTCDateTime(), nullable=True),
+    sa.Column('record', t.json_type(), nullable=False),
     sa.ForeignKeyConstraint(['session_id'], [f'{n.sessions}.session_id'],
                             name=op.f(f'fk_{n.sandbox_bindings}_session_id'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['run_id'], [f'{n.runs}.run_id'], name=op.f(f'fk_{n.sandbox_bindings}_run_id')),
